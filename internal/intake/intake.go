@@ -1,0 +1,205 @@
+// Package intake turns a beneficiaries file into a batch: it validates every row, writes one
+// ledger item per accepted row and one Asynq task per item.
+//
+// It is all or nothing. The file is validated whole before anything is written; items are
+// written while the batch is "loading", a status in which nothing of it can be paid; only when
+// every item is written does the batch open, and then its tasks are enqueued. Running the same
+// command again after a crash finishes the job with the same reference IDs and no duplicates.
+package intake
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/momopay/payout/internal/batch"
+	"github.com/momopay/payout/internal/ledger"
+	"github.com/momopay/payout/internal/momo"
+	"github.com/momopay/payout/internal/money"
+	"github.com/momopay/payout/internal/tasks"
+)
+
+// ErrInvalidRows means the file has rows that failed validation and nothing was enqueued.
+var ErrInvalidRows = errors.New("intake: file has invalid rows")
+
+// MaxReportedErrors bounds how many row errors a Result keeps; the count covers them all.
+const MaxReportedErrors = 1000
+
+// Request says what to enqueue.
+type Request struct {
+	Path        string // the CSV file
+	Product     momo.Product
+	BatchID     string // optional; derived from the file name and content when empty
+	Options     batch.Options
+	SkipInvalid bool // enqueue the good rows and write the bad ones to a rejects file
+	DryRun      bool // validate and total, write nothing
+	// AllowSameFile lets the same file content be enqueued under a second batch ID.
+	AllowSameFile bool
+	Tasks         tasks.Options
+	// Slack is how long after enqueue an item with no live task is left before the sweeper
+	// resumes it. Defaults to tasks.DefaultSlack.
+	Slack time.Duration
+}
+
+// Result says what happened.
+type Result struct {
+	BatchID     string
+	Fingerprint string
+	Rows        int // data rows read
+	Accepted    int
+	Rejected    int
+	Totals      map[string]int64 // accepted amount per currency, in minor units
+	Errors      []*batch.RowError
+	RejectsFile string
+	// AlreadyEnqueued means the batch existed and was complete: nothing was added.
+	AlreadyEnqueued bool
+	NewItems        int // items written by this run
+	Tasks           int // tasks enqueued by this run
+}
+
+// TotalString formats the totals for people: "EUR 1500.50, UGX 20000".
+func (r *Result) TotalString() string {
+	var parts []string
+	for _, cur := range sortedKeys(r.Totals) {
+		parts = append(parts, cur+" "+money.FormatMinor(r.Totals[cur], cur))
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Intake enqueues batches.
+type Intake struct {
+	store *ledger.Store
+	queue tasks.Enqueuer
+	now   func() time.Time
+}
+
+// New returns an Intake writing to store and queue.
+func New(store *ledger.Store, queue tasks.Enqueuer) *Intake {
+	return &Intake{store: store, queue: queue, now: time.Now}
+}
+
+// Run validates the file and, unless it has invalid rows (and SkipInvalid is off) or DryRun is
+// set, enqueues it. An invalid file returns the Result and ErrInvalidRows.
+func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
+	if req.Slack <= 0 {
+		req.Slack = tasks.DefaultSlack
+	}
+	req.Tasks = req.Tasks.WithDefaults()
+	req.Options.File = req.Path
+	res, err := validate(req)
+	if err != nil {
+		return res, err
+	}
+	if res.Rejected > 0 && !req.SkipInvalid {
+		return res, ErrInvalidRows
+	}
+	if res.BatchID, err = batchID(req, res.Fingerprint); err != nil {
+		return res, err
+	}
+	if req.DryRun {
+		return res, nil
+	}
+	if res.Rejected > 0 {
+		if res.RejectsFile, err = writeRejects(req, res); err != nil {
+			return res, err
+		}
+	}
+	return res, in.write(ctx, req, res)
+}
+
+// validate reads the whole file once: row errors, totals and the content fingerprint.
+func validate(req Request) (*Result, error) {
+	res := &Result{Totals: map[string]int64{}}
+	hash := sha256.New()
+	err := eachRow(req, hash, nil, func(row batch.Row, rowErr *batch.RowError) error {
+		if rowErr != nil {
+			res.Rejected++
+			if len(res.Errors) < MaxReportedErrors {
+				res.Errors = append(res.Errors, rowErr)
+			}
+			return nil
+		}
+		res.Accepted++
+		sum, err := money.Add(res.Totals[row.Amount.Currency], row.Amount.Minor)
+		if err != nil {
+			return fmt.Errorf("intake: %s: line %d: total overflows: %w", req.Path, row.Line, err)
+		}
+		res.Totals[row.Amount.Currency] = sum
+		return nil
+	})
+	res.Rows = res.Accepted + res.Rejected
+	res.Fingerprint = hex.EncodeToString(hash.Sum(nil))
+	return res, err
+}
+
+// eachRow streams the file through the batch reader, copying every byte read into tee (when
+// not nil) and storing the header cells in header (when not nil).
+func eachRow(req Request, tee io.Writer, header *[]string, fn func(batch.Row, *batch.RowError) error) error {
+	f, err := os.Open(req.Path)
+	if err != nil {
+		return fmt.Errorf("intake: %w", err)
+	}
+	defer f.Close()
+	var src io.Reader = f
+	if tee != nil {
+		src = io.TeeReader(f, tee)
+	}
+	r, err := batch.NewReader(src, req.Options)
+	if err != nil {
+		return err
+	}
+	if header != nil {
+		*header = r.Header()
+	}
+	for {
+		row, err := r.Next()
+		var rowErr *batch.RowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.As(err, &rowErr):
+			err = fn(row, rowErr)
+		case err != nil:
+			return err
+		default:
+			err = fn(row, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// batchID returns the requested batch ID, or one derived from the file's name and content, so
+// that enqueueing the same file again finds the same batch.
+func batchID(req Request, fingerprint string) (string, error) {
+	if req.BatchID != "" {
+		if !batchIDPattern.MatchString(req.BatchID) {
+			return "", fmt.Errorf("intake: batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", req.BatchID)
+		}
+		return req.BatchID, nil
+	}
+	base := strings.TrimSuffix(filepath.Base(req.Path), filepath.Ext(req.Path))
+	base = regexp.MustCompile(`[^A-Za-z0-9._-]+`).ReplaceAllString(base, "-")
+	base = strings.Trim(base, "-._")
+	if len(base) > 40 {
+		base = base[:40]
+	}
+	if base == "" {
+		base = "batch"
+	}
+	return base + "-" + fingerprint[:12], nil
+}

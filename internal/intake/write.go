@@ -1,0 +1,259 @@
+package intake
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/momopay/payout/internal/batch"
+	"github.com/momopay/payout/internal/ledger"
+	"github.com/momopay/payout/internal/report"
+	"github.com/momopay/payout/internal/tasks"
+)
+
+// writeChunk is how many items go to Redis in one round trip.
+const writeChunk = 500
+
+// enqueueWorkers is how many goroutines enqueue tasks at once; Asynq's Enqueue is one round
+// trip per task, so parallel writers are what make a large file quick.
+const enqueueWorkers = 8
+
+// write records the batch and its items, opens it and enqueues its tasks.
+func (in *Intake) write(ctx context.Context, req Request, res *Result) error {
+	owner, err := in.store.ClaimFingerprint(ctx, res.Fingerprint, res.BatchID)
+	if err != nil {
+		return err
+	}
+	if owner != res.BatchID && !req.AllowSameFile {
+		return fmt.Errorf("intake: this file's content was already enqueued as batch %q; "+
+			"pass -allow-same-file to pay it again under batch %q", owner, res.BatchID)
+	}
+	created, existing, err := in.store.CreateBatch(ctx, ledger.Batch{
+		ID: res.BatchID, Product: string(req.Product), File: filepath.Base(req.Path),
+		Fingerprint: res.Fingerprint,
+	})
+	if err != nil {
+		return err
+	}
+	if !created {
+		if err := sameBatch(existing, req, res); err != nil {
+			return err
+		}
+		if existing.Status != ledger.BatchLoading {
+			res.AlreadyEnqueued = true
+			return in.restoreTasks(ctx, req, res)
+		}
+	}
+	if err := in.writeItems(ctx, req, res); err != nil {
+		return err
+	}
+	if err := in.store.CommitBatch(ctx, res.BatchID, res.Rows, res.Accepted, res.Rejected); err != nil {
+		return err
+	}
+	return in.enqueueAll(ctx, req, res)
+}
+
+// sameBatch refuses to continue an existing batch of other content or product.
+func sameBatch(b *ledger.Batch, req Request, res *Result) error {
+	if b.Fingerprint != res.Fingerprint {
+		return fmt.Errorf("intake: batch %q exists with other content (file %s); "+
+			"choose a new batch ID", b.ID, b.File)
+	}
+	if b.Product != string(req.Product) {
+		return fmt.Errorf("intake: batch %q exists for product %s, not %s", b.ID, b.Product, req.Product)
+	}
+	return nil
+}
+
+// writeItems streams the file again and writes an item per accepted row, in chunks.
+func (in *Intake) writeItems(ctx context.Context, req Request, res *Result) error {
+	due := in.now().Add(req.Slack)
+	chunk := make([]ledger.NewItem, 0, writeChunk)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		_, fresh, err := in.store.AddItems(ctx, res.BatchID, chunk, due)
+		for _, f := range fresh {
+			if f {
+				res.NewItems++
+			}
+		}
+		chunk = chunk[:0]
+		return err
+	}
+	err := eachRow(req, nil, nil, func(row batch.Row, rowErr *batch.RowError) error {
+		if rowErr != nil {
+			return nil
+		}
+		chunk = append(chunk, newItem(res.BatchID, row))
+		if len(chunk) == writeChunk {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+func newItem(batchID string, row batch.Row) ledger.NewItem {
+	ext := row.ExternalID
+	if ext == "" {
+		ext = batchID + "-" + strconv.Itoa(row.Line)
+	}
+	return ledger.NewItem{
+		Line: row.Line, PartyIDType: row.PartyIDType, PartyID: row.PartyID,
+		Amount: row.Amount.String(), Minor: row.Amount.Minor, Currency: row.Amount.Currency,
+		ExternalID: ext, PayerMsg: row.PayerMessage, PayeeNote: row.PayeeNote, Name: row.Name,
+	}
+}
+
+// enqueueAll enqueues a transfer task for every item of the batch. A task that exists already
+// is left as it is.
+func (in *Intake) enqueueAll(ctx context.Context, req Request, res *Result) error {
+	refs := make(chan string, 4*writeChunk)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(refs)
+		for start := int64(0); ; start += writeChunk {
+			page, err := in.store.Refs(ctx, res.BatchID, start, start+writeChunk-1)
+			if err != nil {
+				errc <- err
+				return
+			}
+			for _, r := range page {
+				select {
+				case refs <- r:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if len(page) < writeChunk {
+				return
+			}
+		}
+	}()
+	n, err := in.enqueueFrom(ctx, req, res.BatchID, refs)
+	res.Tasks += n
+	select {
+	case lerr := <-errc:
+		return errors.Join(lerr, err)
+	default:
+		return err
+	}
+}
+
+// enqueueFrom enqueues transfer tasks for the refs it receives, with parallel writers.
+func (in *Intake) enqueueFrom(ctx context.Context, req Request, batchID string, refs <-chan string) (int, error) {
+	var (
+		mu    sync.Mutex
+		count int
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	for range enqueueWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ref := range refs {
+				_, err := in.queue.EnqueueContext(ctx, tasks.NewTransferTask(req.Product, batchID, ref, req.Tasks))
+				mu.Lock()
+				switch {
+				case err == nil:
+					count++
+				case !errors.Is(err, asynq.ErrTaskIDConflict):
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return count, fmt.Errorf("intake: enqueue %d task(s) failed (the sweeper will resume them): %w",
+			len(errs), errs[0])
+	}
+	return count, nil
+}
+
+// restoreTasks enqueues tasks for the items of a complete batch that have never been sent, in
+// case an earlier run died before enqueueing them all.
+func (in *Intake) restoreTasks(ctx context.Context, req Request, res *Result) error {
+	refs := make(chan string, writeChunk)
+	var walkErr error
+	go func() {
+		defer close(refs)
+		walkErr = in.store.EachItem(ctx, res.BatchID, func(it *ledger.Item) error {
+			if it.State == ledger.Validated {
+				refs <- it.Ref
+			}
+			return nil
+		})
+	}()
+	n, err := in.enqueueFrom(ctx, req, res.BatchID, refs)
+	res.Tasks += n
+	return errors.Join(walkErr, err)
+}
+
+// writeRejects writes the rejected rows beside the input, as the original cells plus the line
+// and the reason. It writes to a temporary file and renames it, so a failure leaves no
+// half-written rejects file.
+func writeRejects(req Request, res *Result) (string, error) {
+	ext := filepath.Ext(req.Path)
+	path := strings.TrimSuffix(req.Path, ext) + ".rejects.csv"
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".rejects-*.csv")
+	if err != nil {
+		return "", fmt.Errorf("intake: rejects file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := csv.NewWriter(tmp)
+	var header []string
+	wroteHeader := false
+	err = eachRow(req, nil, &header, func(_ batch.Row, rowErr *batch.RowError) error {
+		if rowErr == nil {
+			return nil
+		}
+		if !wroteHeader {
+			wroteHeader = true
+			if err := w.Write(report.SafeCells(append([]string{"line", "error"}, header...))); err != nil {
+				return err
+			}
+		}
+		return w.Write(report.SafeCells(append([]string{strconv.Itoa(rowErr.Line), rowErr.Error()},
+			rowErr.Record...)))
+	})
+	w.Flush()
+	if err == nil {
+		err = w.Error()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("intake: write rejects file %s: %w", path, err)
+	}
+	return path, nil
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
