@@ -4,7 +4,7 @@ GO ?= go
 REDIS_ADDR ?= 127.0.0.1:6379
 export REDIS_ADDR
 
-.PHONY: demo test test-short build vet fmt-check
+.PHONY: demo test test-short build vet fmt-check chaos
 
 ## demo: pay the example file on an embedded Redis and the MoMo simulator, print the report
 demo:
@@ -28,3 +28,7 @@ vet: fmt-check
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## chaos: 1,000 payouts while workers are SIGKILLed, Redis restarts and MoMo misbehaves
+chaos:
+	$(GO) run ./cmd/chaos

@@ -116,6 +116,15 @@ func (s *Store) Unlock(ctx context.Context, batch, ref, token string) error {
 	return nil
 }
 
+// ExtendLock renews the item lock for ttl if token still owns it, and reports whether it does.
+func (s *Store) ExtendLock(ctx context.Context, batch, ref, token string, ttl time.Duration) (bool, error) {
+	n, err := extendLock.Run(ctx, s.rdb, []string{lockKey(batch, ref)}, token, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("ledger: extend item lock: %w", err)
+	}
+	return n == 1, nil
+}
+
 // PauseProduct records why a product's payouts are stopped (bad credentials or configuration).
 func (s *Store) PauseProduct(ctx context.Context, product, reason string) error {
 	if err := s.rdb.Set(ctx, productPauseKey(product), reason, 0).Err(); err != nil {

@@ -83,6 +83,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `)
 
+// extendLock renews a lock's TTL if the caller still owns it. KEYS: lock. ARGV: owner, ttl ms.
+var extendLock = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`)
+
 // createBatch writes a batch's metadata unless it exists. KEYS: meta. ARGV: field/value pairs.
 var createBatch = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end

@@ -53,8 +53,9 @@ type Config struct {
 	NotFoundGrace time.Duration
 	// CallTimeout bounds the MoMo calls of one task run. Defaults to 70 s.
 	CallTimeout time.Duration
-	// LockTTL is the life of the per-item lock. Defaults to CallTimeout + 20 s, so a lock never
-	// expires while its holder may still be talking to MoMo.
+	// LockTTL is the life of the per-item lock. Its holder renews it every third of that while
+	// it works, and stops talking to MoMo if a renewal fails; a lock left by a crashed worker
+	// frees the item after at most LockTTL. Defaults to 15 s.
 	LockTTL time.Duration
 	// Slack is added to an item's next expected step before the sweeper may consider it
 	// stranded. Defaults to 2 minutes: more than Asynq needs to recover a crashed worker's task.
@@ -73,6 +74,7 @@ const (
 	DefaultNotFoundGrace = 2 * time.Minute
 	DefaultCallTimeout   = 70 * time.Second
 	DefaultSlack         = 2 * time.Minute
+	DefaultLockTTL       = 15 * time.Second
 )
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -88,7 +90,7 @@ func (c Config) WithDefaults() Config {
 	set(&c.PollWindow, DefaultPollWindow)
 	set(&c.NotFoundGrace, DefaultNotFoundGrace)
 	set(&c.CallTimeout, DefaultCallTimeout)
-	set(&c.LockTTL, c.CallTimeout+20*time.Second)
+	set(&c.LockTTL, DefaultLockTTL)
 	set(&c.Slack, DefaultSlack)
 	return c
 }

@@ -93,7 +93,8 @@ func (p *Processor) checkBatch(ctx context.Context, it *ledger.Item, b *ledger.B
 }
 
 // withLock runs fn while holding the item's lock. A run that cannot take the lock backs off and
-// lets the holder and the ledger decide.
+// lets the holder and the ledger decide. The lock is renewed while fn runs; should a renewal
+// find it lost, fn's context is cancelled so that two runs never talk to MoMo at once.
 func (p *Processor) withLock(ctx context.Context, it *ledger.Item, fn func(context.Context) error) error {
 	token, err := p.store.Lock(ctx, it.Batch, it.Ref, p.cfg.LockTTL)
 	if err != nil {
@@ -102,17 +103,48 @@ func (p *Processor) withLock(ctx context.Context, it *ledger.Item, fn func(conte
 	if token == "" {
 		return errBusy
 	}
+	callCtx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
+	defer cancel()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		p.renewLock(callCtx, cancel, it, token)
+	}()
 	defer func() {
+		cancel()
+		<-renewed
 		// Release even when ctx is done, so the next run need not wait for the TTL.
-		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
+		unlockCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer stop()
 		if err := p.store.Unlock(unlockCtx, it.Batch, it.Ref, token); err != nil {
 			p.log.Warn().Err(err).Str("ref", it.Ref).Msg("could not release item lock")
 		}
 	}()
-	callCtx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
-	defer cancel()
 	return fn(callCtx)
+}
+
+// renewLock extends the item lock every third of its TTL until ctx is done, and cancels the
+// work when the lock is no longer ours.
+func (p *Processor) renewLock(ctx context.Context, cancel context.CancelFunc, it *ledger.Item, token string) {
+	t := time.NewTicker(p.cfg.LockTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ok, err := p.store.ExtendLock(ctx, it.Batch, it.Ref, token, p.cfg.LockTTL)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil || !ok {
+			p.log.Warn().Str("batch_id", it.Batch).Str("ref", it.Ref).
+				Msg("item lock lost; stopping this run")
+			cancel()
+			return
+		}
+	}
 }
 
 // submit does one attempt for an item in VALIDATED or SUBMITTING, under the item lock.
