@@ -70,9 +70,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("worker: cannot reach Redis: %w", err)
+	}
 	problems, err := worker.CheckDurability(ctx, rdb)
 	if err != nil {
-		return fmt.Errorf("worker: cannot reach Redis: %w", err)
+		// Managed Redis services often disable CONFIG; say so rather than guess.
+		problems = []string{fmt.Sprintf("could not read its settings (%v); make sure it keeps an AOF and never evicts", err)}
 	}
 	if len(problems) > 0 {
 		if *durable {

@@ -247,3 +247,27 @@ func TestEnqueue_SkipInvalidWritesRejects(t *testing.T) {
 	assert.Equal(t, status.Rows, status.Accepted+status.Rejected)
 	assert.Equal(t, int64(2), status.States["SUCCESSFUL"])
 }
+
+// TestWorker_ShutdownMidBatchStrandsNothing stops the worker gracefully while payouts are in
+// flight, starts it again, and checks that every row finishes and was paid once.
+func TestWorker_ShutdownMidBatchStrandsNothing(t *testing.T) {
+	st := startStack(t, momosim.Config{Latency: 100 * time.Millisecond, PendingFor: 500 * time.Millisecond})
+	res := enqueue(t, st, writeRows(t, 40), momo.Disbursement)
+	ctx := context.Background()
+	require.Eventually(t, func() bool {
+		c, err := st.Store.Counts(ctx, res.BatchID)
+		return err == nil && c.Items[ledger.Submitted] > 0
+	}, 10*time.Second, 20*time.Millisecond)
+
+	require.NoError(t, st.StopWorker())
+	c, err := st.Store.Counts(ctx, res.BatchID)
+	require.NoError(t, err)
+	require.Positive(t, c.Open(), "the test must stop the worker mid-batch: %v", c.Items)
+
+	st.StartWorker(ctx)
+	waitDone(t, st, res.BatchID, 60*time.Second)
+	c, err = st.Store.Counts(ctx, res.BatchID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(40), c.Items[ledger.Successful], "%v", c.Items)
+	assertPaidOnce(t, st, res.BatchID)
+}

@@ -46,6 +46,7 @@ type Stack struct {
 	Options tasks.Options
 
 	httpSrv *http.Server
+	worker  worker.Config
 	cancel  context.CancelFunc
 	done    chan error
 }
@@ -65,7 +66,7 @@ func MoMoConfig(url string) momo.Config {
 
 // Start starts the simulator (unless MoMoURL is set) and the worker.
 func Start(ctx context.Context, o Options) (*Stack, error) {
-	s := &Stack{SimURL: o.MoMoURL, done: make(chan error, 1)}
+	s := &Stack{SimURL: o.MoMoURL}
 	if s.SimURL == "" {
 		if err := s.startSim(o.Sim); err != nil {
 			return nil, err
@@ -83,16 +84,33 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.Store = ledger.New(s.RDB)
 	s.Client = asynq.NewClient(s.Redis)
 	s.Options = o.Worker.Tasks.Options.WithDefaults()
-	if o.NoWorker {
-		close(s.done)
-		return s, nil
+	s.worker = o.Worker
+	s.worker.Redis, s.worker.Store, s.worker.MoMo, s.worker.Log = s.Redis, s.Store, client, o.Log
+	if !o.NoWorker {
+		s.StartWorker(ctx)
+	}
+	return s, nil
+}
+
+// StartWorker starts the worker, unless it runs already.
+func (s *Stack) StartWorker(ctx context.Context) {
+	if s.cancel != nil {
+		return
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	s.cancel = cancel
-	wc := o.Worker
-	wc.Redis, wc.Store, wc.MoMo, wc.Log = s.Redis, s.Store, client, o.Log
-	go func() { s.done <- worker.Run(wctx, wc) }()
-	return s, nil
+	s.cancel, s.done = cancel, make(chan error, 1)
+	go func() { s.done <- worker.Run(wctx, s.worker) }()
+}
+
+// StopWorker shuts the worker down gracefully, as SIGTERM does, and waits for it.
+func (s *Stack) StopWorker() error {
+	if s.cancel == nil {
+		return nil
+	}
+	s.cancel()
+	err := <-s.done
+	s.cancel = nil
+	return err
 }
 
 func (s *Stack) startSim(cfg momosim.Config) error {
@@ -109,11 +127,7 @@ func (s *Stack) startSim(cfg momosim.Config) error {
 
 // Close stops the worker (gracefully), the simulator and the clients.
 func (s *Stack) Close() error {
-	var errs []error
-	if s.cancel != nil {
-		s.cancel()
-		errs = append(errs, <-s.done)
-	}
+	errs := []error{s.StopWorker()}
 	if s.Client != nil {
 		errs = append(errs, s.Client.Close())
 	}

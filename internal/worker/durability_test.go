@@ -1,0 +1,63 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startRedis runs a private redis-server with the given settings, so the test can choose them
+// without touching the shared one.
+func startRedis(t *testing.T, args ...string) *redis.Client {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed (.ci/run installs it)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	cmd := exec.Command(bin, append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1",
+		"--save", "", "--dir", t.TempDir()}, args...)...)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	t.Cleanup(func() { _ = rdb.Close() })
+	require.Eventually(t, func() bool { return rdb.Ping(context.Background()).Err() == nil },
+		5*time.Second, 20*time.Millisecond)
+	return rdb
+}
+
+func TestCheckDurability_AOFAndNoEvictionPass(t *testing.T) {
+	rdb := startRedis(t, "--appendonly", "yes", "--maxmemory-policy", "noeviction")
+	problems, err := CheckDurability(context.Background(), rdb)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+}
+
+func TestCheckDurability_NoAOFAndEvictionAreBothReported(t *testing.T) {
+	rdb := startRedis(t, "--appendonly", "no", "--maxmemory-policy", "allkeys-lru")
+	problems, err := CheckDurability(context.Background(), rdb)
+	require.NoError(t, err)
+	require.Len(t, problems, 2)
+	assert.Contains(t, problems[0], "appendonly")
+	assert.Contains(t, problems[1], "allkeys-lru")
+}
+
+func TestCheckDurability_UnreadableSettingsAreAnError(t *testing.T) {
+	// miniredis has no CONFIG GET: the worker must say it could not check, not that all is well.
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	defer rdb.Close()
+	_, err := CheckDurability(context.Background(), rdb)
+	assert.Error(t, err)
+}
