@@ -1,0 +1,71 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/momopay/payout/internal/momo"
+)
+
+func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+func TestFromEnv_DefaultsAndValues(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"MOMO_BASE_URL": "https://sandbox.momodeveloper.mtn.com", "MOMO_TARGET_ENVIRONMENT": "sandbox",
+		"MOMO_API_USER": "u", "MOMO_API_KEY": "k", "MOMO_DISBURSEMENT_KEY": "d",
+		"PAYOUT_POLL_INITIAL": "250ms", "MOMO_CALLBACK_URL": "  ",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultRedisAddr, c.RedisAddr)
+	assert.Equal(t, 250*time.Millisecond, c.PollInitial)
+	assert.Equal(t, 10*time.Second, c.PollMax)
+	assert.Empty(t, c.MoMo.CallbackURL, "a blank callback URL is no callback URL")
+	assert.Equal(t, []momo.Product{momo.Disbursement}, c.ConfiguredProducts())
+	assert.NoError(t, c.RequireMoMo(momo.Disbursement))
+}
+
+func TestRequireMoMo_NamesEveryMissingVariable(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"MOMO_API_USER": "u"}))
+	require.NoError(t, err)
+	err = c.RequireMoMo(momo.Remittance)
+	require.Error(t, err)
+	for _, name := range []string{"MOMO_BASE_URL", "MOMO_TARGET_ENVIRONMENT", "MOMO_API_KEY", "MOMO_REMITTANCE_KEY"} {
+		assert.Contains(t, err.Error(), name)
+	}
+	assert.NotContains(t, err.Error(), "MOMO_API_USER")
+}
+
+func TestFromEnv_BadDurationIsNamed(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"PAYOUT_POLL_WINDOW": "ten minutes"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PAYOUT_POLL_WINDOW")
+}
+
+func TestSecret_FromFileAndNotBoth(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(path, []byte("s3cret\n"), 0o600))
+	v, err := Secret(env(map[string]string{"MOMO_API_KEY_FILE": path}), "MOMO_API_KEY")
+	require.NoError(t, err)
+	assert.Equal(t, "s3cret", v)
+
+	_, err = Secret(env(map[string]string{"MOMO_API_KEY_FILE": path, "MOMO_API_KEY": "x"}), "MOMO_API_KEY")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cret")
+
+	_, err = Secret(env(map[string]string{"MOMO_API_KEY_FILE": "/nonexistent/key"}), "MOMO_API_KEY")
+	assert.ErrorContains(t, err, "MOMO_API_KEY_FILE")
+}
+
+func TestRedisConnOpt_URLWinsOverAddr(t *testing.T) {
+	c := Config{RedisAddr: "127.0.0.1:1", RedisURL: "redis://127.0.0.1:6390/2"}
+	_, err := c.RedisConnOpt()
+	require.NoError(t, err)
+	c.RedisURL = "mysql://x"
+	_, err = c.RedisConnOpt()
+	assert.ErrorContains(t, err, "REDIS_URL")
+}
