@@ -190,3 +190,15 @@ func (s *Store) Refs(ctx context.Context, batch string, start, stop int64) ([]st
 	}
 	return refs, nil
 }
+
+// FingerprintOwner returns the batch that holds a file's content, or "".
+func (s *Store) FingerprintOwner(ctx context.Context, fingerprint string) (string, error) {
+	owner, err := s.rdb.Get(ctx, fingerprintKey(fingerprint)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("ledger: read fingerprint: %w", err)
+	}
+	return owner, nil
+}

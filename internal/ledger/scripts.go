@@ -96,6 +96,17 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 `)
 
+// commitBatch records a loading batch's row counts and opens it. KEYS: meta. ARGV: rows,
+// accepted, rejected. Returns 1 when committed, 0 when the batch was not loading, -1 when it
+// does not exist.
+var commitBatch = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return -1 end
+if st ~= 'loading' then return 0 end
+redis.call('HSET', KEYS[1], 'rows', ARGV[1], 'acc', ARGV[2], 'rej', ARGV[3], 'status', 'ready')
+return 1
+`)
+
 // setBatchStatus moves a batch between statuses. KEYS: meta. ARGV: from (comma list), to,
 // reason. Returns the previous status, or "" when the move was not allowed.
 var setBatchStatus = redis.NewScript(`

@@ -34,8 +34,9 @@ type Batch struct {
 	ID          string
 	Product     string
 	File        string
-	Fingerprint string
-	Rows        int // data rows read from the file
+	Fingerprint string // of the file's content
+	Spec        string // of the content and the options it was read with
+	Rows        int    // data rows read from the file
 	Accepted    int
 	Rejected    int
 	Status      string
@@ -48,7 +49,7 @@ type Batch struct {
 func (s *Store) CreateBatch(ctx context.Context, b Batch) (bool, *Batch, error) {
 	now := s.now()
 	created, err := createBatch.Run(ctx, s.rdb, []string{metaKey(b.ID)},
-		"id", b.ID, "product", b.Product, "file", b.File, "fp", b.Fingerprint,
+		"id", b.ID, "product", b.Product, "file", b.File, "fp", b.Fingerprint, "spec", b.Spec,
 		"status", BatchLoading, "reason", "", "cat", ms(now)).Int()
 	if err != nil {
 		return false, nil, fmt.Errorf("ledger: create batch: %w", err)
@@ -66,12 +67,14 @@ func (s *Store) CreateBatch(ctx context.Context, b Batch) (bool, *Batch, error) 
 // CommitBatch records the file's row counts and opens a loading batch for payment. Committing a
 // batch that is already open changes nothing.
 func (s *Store) CommitBatch(ctx context.Context, id string, rows, accepted, rejected int) error {
-	key := metaKey(id)
-	if err := s.rdb.HSet(ctx, key, "rows", rows, "acc", accepted, "rej", rejected).Err(); err != nil {
+	n, err := commitBatch.Run(ctx, s.rdb, []string{metaKey(id)}, rows, accepted, rejected).Int()
+	if err != nil {
 		return fmt.Errorf("ledger: commit batch: %w", err)
 	}
-	_, err := s.SetBatchStatus(ctx, id, []string{BatchLoading}, BatchReady, "")
-	return err
+	if n < 0 {
+		return fmt.Errorf("commit batch %q: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 // GetBatch reads a batch's metadata.
@@ -84,7 +87,7 @@ func (s *Store) GetBatch(ctx context.Context, id string) (*Batch, error) {
 		return nil, fmt.Errorf("batch %q: %w", id, ErrNotFound)
 	}
 	return &Batch{
-		ID: h["id"], Product: h["product"], File: h["file"], Fingerprint: h["fp"],
+		ID: h["id"], Product: h["product"], File: h["file"], Fingerprint: h["fp"], Spec: h["spec"],
 		Rows: atoi(h["rows"]), Accepted: atoi(h["acc"]), Rejected: atoi(h["rej"]),
 		Status: h["status"], Reason: h["reason"], CreatedAt: msTime(h["cat"]),
 	}, nil

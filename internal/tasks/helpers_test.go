@@ -34,6 +34,9 @@ var testConfig = tasks.Config{
 	Slack:         time.Minute,
 }
 
+// disbursementQueues are the queues a paused disbursement product must stop.
+var disbursementQueues = []string{tasks.Queue(momo.Disbursement), tasks.PollQueue(momo.Disbursement)}
+
 // postFunc answers the n-th POST (from 1) of a reference ID. created says whether MoMo now
 // holds the transfer, whatever the answer says.
 type postFunc func(n int) (created bool, err error)
@@ -66,7 +69,8 @@ func newFakeMoMo() *fakeMoMo {
 }
 
 // Transfer implements tasks.MoMo.
-func (f *fakeMoMo) Transfer(ctx context.Context, p momo.Product, ref string, req momo.TransferRequest) error {
+func (f *fakeMoMo) Transfer(ctx context.Context, p momo.Product, ref string,
+	req momo.TransferRequest) error {
 	f.mu.Lock()
 	f.posts[ref]++
 	n := f.posts[ref]
@@ -95,7 +99,8 @@ func (f *fakeMoMo) Transfer(ctx context.Context, p momo.Product, ref string, req
 }
 
 // GetTransfer implements tasks.MoMo.
-func (f *fakeMoMo) GetTransfer(_ context.Context, _ momo.Product, ref string) (*momo.TransferStatus, error) {
+func (f *fakeMoMo) GetTransfer(_ context.Context, _ momo.Product,
+	ref string) (*momo.TransferStatus, error) {
 	f.mu.Lock()
 	f.gets[ref]++
 	n, exists, get := f.gets[ref], f.created[ref] > 0, f.get
@@ -110,9 +115,15 @@ func (f *fakeMoMo) GetTransfer(_ context.Context, _ momo.Product, ref string) (*
 func (f *fakeMoMo) setPost(fn postFunc) { f.mu.Lock(); f.post = fn; f.mu.Unlock() }
 func (f *fakeMoMo) setGet(fn getFunc)   { f.mu.Lock(); f.get = fn; f.mu.Unlock() }
 
-func (f *fakeMoMo) postCount(ref string) int { f.mu.Lock(); defer f.mu.Unlock(); return f.posts[ref] }
-func (f *fakeMoMo) getCount(ref string) int  { f.mu.Lock(); defer f.mu.Unlock(); return f.gets[ref] }
-func (f *fakeMoMo) paid(ref string) int      { f.mu.Lock(); defer f.mu.Unlock(); return f.created[ref] }
+func (f *fakeMoMo) postCount(ref string) int { return f.read(f.posts, ref) }
+func (f *fakeMoMo) getCount(ref string) int  { return f.read(f.gets, ref) }
+func (f *fakeMoMo) paid(ref string) int      { return f.read(f.created, ref) }
+
+func (f *fakeMoMo) read(m map[string]int, ref string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return m[ref]
+}
 
 func (f *fakeMoMo) totalPosts() int {
 	f.mu.Lock()
@@ -139,6 +150,11 @@ func postErr(status int, code string) error {
 	return &momo.Error{Op: "create transfer", Method: "POST", StatusCode: status, Code: code}
 }
 
+// getFails answers every GET with getErr(status, code).
+func getFails(status int, code string) getFunc {
+	return func(int, bool) (*momo.TransferStatus, error) { return nil, getErr(status, code) }
+}
+
 // getErr is an error response to a status GET, shaped like the client's.
 func getErr(status int, code string) error {
 	return &momo.Error{Op: "get transfer", Method: "GET", StatusCode: status, Code: code}
@@ -154,7 +170,8 @@ type recorder struct {
 }
 
 // EnqueueContext implements tasks.Enqueuer.
-func (r *recorder) EnqueueContext(_ context.Context, t *asynq.Task, _ ...asynq.Option) (*asynq.TaskInfo, error) {
+func (r *recorder) EnqueueContext(_ context.Context, t *asynq.Task,
+	_ ...asynq.Option) (*asynq.TaskInfo, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.tasks = append(r.tasks, t)
@@ -242,7 +259,9 @@ func newEnv(t *testing.T, n int, cfg tasks.Config) *env {
 func openBatch(t *testing.T, s *ledger.Store, id string, n int, due time.Time) ([]string, []int64) {
 	t.Helper()
 	ctx := context.Background()
-	_, _, err := s.CreateBatch(ctx, ledger.Batch{ID: id, Product: string(momo.Disbursement), File: id + ".csv"})
+	_, _, err := s.CreateBatch(ctx, ledger.Batch{
+		ID: id, Product: string(momo.Disbursement), File: id + ".csv",
+	})
 	require.NoError(t, err)
 	items := make([]ledger.NewItem, n)
 	minors := make([]int64, n)

@@ -91,6 +91,7 @@ func (c Config) WithDefaults() Config {
 	set(&c.NotFoundGrace, DefaultNotFoundGrace)
 	set(&c.CallTimeout, DefaultCallTimeout)
 	set(&c.LockTTL, DefaultLockTTL)
+	c.LockTTL = max(c.LockTTL, time.Second) // renewed every third: keep that sane
 	set(&c.Slack, DefaultSlack)
 	return c
 }

@@ -12,7 +12,8 @@ import (
 
 // RetryDelay is the worker's asynq.RetryDelayFunc. It honours MoMo's Retry-After, retries a
 // busy item soon, waits longer on a paused product, and otherwise backs off exponentially from
-// one second to a minute, with jitter so that a burst of failures does not retry in step.
+// one second to a minute, plus up to a quarter more of jitter so that a burst of failures does
+// not retry in step.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var me *momo.Error
 	switch {

@@ -83,7 +83,7 @@ func TestStatus_FailedRecordsReason(t *testing.T) {
 
 func TestStatus_NotFoundWithinGraceKeepsPolling(t *testing.T) {
 	e := newEnv(t, 1, testConfig)
-	e.momo.setGet(func(int, bool) (*momo.TransferStatus, error) { return nil, getErr(404, "RESOURCE_NOT_FOUND") })
+	e.momo.setGet(getFails(404, "RESOURCE_NOT_FOUND"))
 
 	require.NoError(t, e.transfer(0))
 	seq, err := e.poll(0)
@@ -99,7 +99,7 @@ func TestStatus_NotFoundWithinGraceKeepsPolling(t *testing.T) {
 
 func TestStatus_NotFoundAfterGraceStillPollsNotFails(t *testing.T) {
 	e := newEnv(t, 1, testConfig)
-	e.momo.setGet(func(int, bool) (*momo.TransferStatus, error) { return nil, getErr(404, "RESOURCE_NOT_FOUND") })
+	e.momo.setGet(getFails(404, "RESOURCE_NOT_FOUND"))
 	require.NoError(t, e.transfer(0))
 	e.backdate(0, 10*time.Minute) // past NotFoundGrace, inside PollWindow
 
@@ -114,7 +114,7 @@ func TestStatus_NotFoundAfterGraceStillPollsNotFails(t *testing.T) {
 func TestStatus_WindowClosedMeansUnknown(t *testing.T) {
 	for name, get := range map[string]getFunc{
 		"pending":   statusAnswer(momo.StatusPending, "", ""),
-		"not found": func(int, bool) (*momo.TransferStatus, error) { return nil, getErr(404, "RESOURCE_NOT_FOUND") },
+		"not found": getFails(404, "RESOURCE_NOT_FOUND"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, 1, testConfig)
@@ -163,7 +163,8 @@ func TestStatus_PendingBacksOffDoublingUpToPollMax(t *testing.T) {
 	require.NoError(t, e.transfer(0))
 
 	// The due time the poll records is its delay plus Slack, so it shows the backoff.
-	for seq, delay := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second} {
+	delays := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}
+	for seq, delay := range delays {
 		start := time.Now()
 		_, err := e.poll(0)
 		require.NoError(t, err)
@@ -217,7 +218,7 @@ func TestStatus_ConfigErrorPausesProduct(t *testing.T) {
 	reason, err := e.store.ProductPause(e.ctx, string(momo.Disbursement))
 	require.NoError(t, err)
 	assert.NotEmpty(t, reason)
-	assert.ElementsMatch(t, []string{tasks.Queue(momo.Disbursement), tasks.PollQueue(momo.Disbursement)},
+	assert.ElementsMatch(t, disbursementQueues,
 		e.pause.paused())
 	_, err = e.poll(0)
 	require.Error(t, err)

@@ -38,6 +38,9 @@ type Sweeper struct {
 // NewSweeper returns a Sweeper. slack is how long a resumed item gets before it is due again.
 func NewSweeper(store *ledger.Store, queue Enqueuer, inspect Inspector, opts Options,
 	slack time.Duration, obs Observer, log zerolog.Logger) *Sweeper {
+	if slack <= 0 {
+		slack = DefaultSlack
+	}
 	return &Sweeper{store: store, queue: queue, inspect: inspect, opts: opts.WithDefaults(),
 		slack: slack, interval: 5 * time.Second, obs: obs, log: log, now: time.Now}
 }
@@ -105,9 +108,11 @@ func (s *Sweeper) sweepBatch(ctx context.Context, id string, claim bool) (int, e
 		}
 	}
 	resumed := 0
+	// One cutoff for the round: every item looked at gets a later due time, so each page brings
+	// new ones, and a round that outlasts the slack still ends.
+	cutoff := s.now()
 	for {
-		// Every item looked at gets a later due time, so each page brings new ones.
-		refs, err := s.store.Overdue(ctx, id, s.now(), sweepPage)
+		refs, err := s.store.Overdue(ctx, id, cutoff, sweepPage)
 		if err != nil {
 			return resumed, err
 		}

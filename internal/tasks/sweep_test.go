@@ -1,6 +1,7 @@
 package tasks_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -34,7 +35,8 @@ func newSweepEnv(t *testing.T, n int) *sweepEnv {
 		_ = s.client.Close()
 		_ = s.insp.Close()
 	})
-	s.sweeper = tasks.NewSweeper(e.store, s.client, s.insp, tasks.Options{}, sweepSlack, nil, zerolog.Nop())
+	s.sweeper = tasks.NewSweeper(e.store, s.client, s.insp, tasks.Options{}, sweepSlack, nil,
+		zerolog.Nop())
 	return s
 }
 
@@ -163,8 +165,8 @@ func TestSweeper_ResumesSubmittedPolling(t *testing.T) {
 func TestSweeper_LeavesLivePollAlone(t *testing.T) {
 	s := newSweepEnv(t, 1)
 	require.NoError(t, s.transfer(0))
-	_, err := s.client.EnqueueContext(s.ctx, tasks.NewPollTask(momo.Disbursement, s.batch, s.refs[0], 1,
-		time.Hour, tasks.Options{}))
+	poll := tasks.NewPollTask(momo.Disbursement, s.batch, s.refs[0], 1, time.Hour, tasks.Options{})
+	_, err := s.client.EnqueueContext(s.ctx, poll)
 	require.NoError(t, err)
 	s.overdue(0)
 
@@ -187,7 +189,8 @@ func TestSweeper_WaitsForPausedBatchAndProduct(t *testing.T) {
 	assert.Error(t, err, "no task for a paused batch")
 	s.requireNotDue(0)
 
-	ok, err := s.store.SetBatchStatus(s.ctx, s.batch, []string{ledger.BatchPaused}, ledger.BatchReady, "")
+	ok, err := s.store.SetBatchStatus(s.ctx, s.batch, []string{ledger.BatchPaused},
+		ledger.BatchReady, "")
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.NoError(t, s.store.PauseProduct(s.ctx, string(momo.Disbursement), "401"))
@@ -235,4 +238,19 @@ func TestSweeper_ManyOverdueItemsAllResumedOnce(t *testing.T) {
 	n, err = s.sweeper.SweepBatchNow(s.ctx, s.batch)
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+func TestSweeper_RoundEndsWhenResumingTakesLongerThanSlack(t *testing.T) {
+	s := newSweepEnv(t, 600)
+	sweeper := tasks.NewSweeper(s.store, s.client, s.insp, tasks.Options{}, 5*time.Millisecond, nil,
+		zerolog.Nop())
+	require.NoError(t, s.store.MakeAllDue(s.ctx, s.batch))
+	time.Sleep(2 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(s.ctx, 3*time.Second)
+	defer cancel()
+
+	n, err := sweeper.SweepBatchNow(ctx, s.batch)
+
+	require.NoError(t, err, "the round must end on its own, not at the deadline")
+	assert.Equal(t, 600, n)
 }

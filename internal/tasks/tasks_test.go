@@ -93,12 +93,14 @@ func TestTaskConstructors_NameProductQueuesAndIDs(t *testing.T) {
 
 	pt := tasks.NewPollTask(momo.Disbursement, "b1", "ref1", 4, time.Second, tasks.Options{})
 	assert.Equal(t, tasks.TypeStatus, pt.Type())
-	assert.Equal(t, tasks.Payload{Batch: "b1", Ref: "ref1", Product: momo.Disbursement, Seq: 4}, payloadOf(t, pt))
+	assert.Equal(t, tasks.Payload{Batch: "b1", Ref: "ref1", Product: momo.Disbursement, Seq: 4},
+		payloadOf(t, pt))
 }
 
 func TestConfig_WithDefaults(t *testing.T) {
 	c := tasks.Config{CallTimeout: 10 * time.Second}.WithDefaults()
-	assert.Equal(t, 30*time.Second, c.LockTTL, "the lock outlives the calls it guards")
+	assert.Equal(t, 10*time.Second, c.CallTimeout, "a set field is kept")
+	assert.Equal(t, tasks.DefaultLockTTL, c.LockTTL, "the lock is renewed, so its TTL stays short")
 	assert.Equal(t, tasks.DefaultPollInitial, c.PollInitial)
 	assert.Equal(t, tasks.DefaultPollMax, c.PollMax)
 	assert.Equal(t, tasks.DefaultPollWindow, c.PollWindow)
@@ -110,7 +112,8 @@ func TestConfig_WithDefaults(t *testing.T) {
 	assert.Equal(t, tasks.DefaultRetention, c.Retention)
 
 	d := tasks.Config{}.WithDefaults()
-	assert.Greater(t, d.LockTTL, d.CallTimeout)
+	assert.Equal(t, tasks.DefaultCallTimeout, d.CallTimeout)
+	assert.Equal(t, time.Second, tasks.Config{LockTTL: time.Second}.WithDefaults().LockTTL)
 	kept := tasks.Options{Retention: -1, TaskTimeout: time.Second}.WithDefaults()
 	assert.Equal(t, time.Duration(-1), kept.Retention)
 	assert.Equal(t, time.Second, kept.TaskTimeout)
@@ -131,7 +134,8 @@ func TestTransfer_RemittanceBatchPaysThroughRemittance(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, store.CommitBatch(ctx, "r1", 1, 1, 0))
 
-	require.NoError(t, proc.HandleTransfer(ctx, tasks.NewTransferTask(momo.Remittance, "r1", refs[0], tasks.Options{})))
+	task := tasks.NewTransferTask(momo.Remittance, "r1", refs[0], tasks.Options{})
+	require.NoError(t, proc.HandleTransfer(ctx, task))
 
 	assert.Equal(t, []momo.Product{momo.Remittance}, fake.products)
 	_, pl := rec.lastPoll(t, refs[0])

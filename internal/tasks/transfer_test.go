@@ -21,7 +21,8 @@ func TestTransfer_AcceptedThenPolledToSuccessful(t *testing.T) {
 		if n < 3 {
 			return &momo.TransferStatus{Status: momo.StatusPending}, nil
 		}
-		return &momo.TransferStatus{Status: momo.StatusSuccessful, FinancialTransactionID: "3158745923"}, nil
+		return &momo.TransferStatus{Status: momo.StatusSuccessful,
+			FinancialTransactionID: "3158745923"}, nil
 	})
 
 	require.NoError(t, e.transfer(0))
@@ -117,7 +118,7 @@ func TestTransfer_ConflictAfterLostAccept(t *testing.T) {
 		}
 		return true, postErr(409, "RESOURCE_ALREADY_EXIST")
 	})
-	e.momo.setGet(func(int, bool) (*momo.TransferStatus, error) { return nil, getErr(404, "RESOURCE_NOT_FOUND") })
+	e.momo.setGet(getFails(404, "RESOURCE_NOT_FOUND"))
 
 	require.Error(t, e.transfer(0))
 	require.NoError(t, e.transfer(0))
@@ -195,7 +196,7 @@ func TestTransfer_ServerErrorRetriedWithSameRef(t *testing.T) {
 func TestTransfer_StatusErrorBeforeResendSendsNothing(t *testing.T) {
 	e := newEnv(t, 1, testConfig)
 	e.momo.setPost(func(int) (bool, error) { return false, errLostAnswer })
-	e.momo.setGet(func(int, bool) (*momo.TransferStatus, error) { return nil, getErr(503, "SERVICE_UNAVAILABLE") })
+	e.momo.setGet(getFails(503, "SERVICE_UNAVAILABLE"))
 
 	require.Error(t, e.transfer(0))
 	err := e.transfer(0)
@@ -271,18 +272,20 @@ func TestTransfer_PausedBatchLeavesItemValidated(t *testing.T) {
 }
 
 func TestTransfer_LoadingBatchWaitsWithoutFailure(t *testing.T) {
-	rdbEnv := newEnv(t, 1, testConfig)
-	_, _, err := rdbEnv.store.CreateBatch(rdbEnv.ctx, ledger.Batch{ID: "loading", Product: string(momo.Disbursement)})
+	e := newEnv(t, 1, testConfig)
+	loading := ledger.Batch{ID: "loading", Product: string(momo.Disbursement)}
+	_, _, err := e.store.CreateBatch(e.ctx, loading)
 	require.NoError(t, err)
-	refs, _, err := rdbEnv.store.AddItems(rdbEnv.ctx, "loading", []ledger.NewItem{{
+	refs, _, err := e.store.AddItems(e.ctx, "loading", []ledger.NewItem{{
 		Line: 2, PartyIDType: "MSISDN", PartyID: "46733123999", Amount: "5", Minor: 500, Currency: "EUR",
 	}}, time.Now())
 	require.NoError(t, err)
 
-	err = rdbEnv.proc.HandleTransfer(rdbEnv.ctx, tasks.NewTransferTask(momo.Disbursement, "loading", refs[0], tasks.Options{}))
+	task := tasks.NewTransferTask(momo.Disbursement, "loading", refs[0], tasks.Options{})
+	err = e.proc.HandleTransfer(e.ctx, task)
 	require.Error(t, err)
 	assert.False(t, tasks.IsFailure(err))
-	assert.Zero(t, rdbEnv.momo.totalPosts())
+	assert.Zero(t, e.momo.totalPosts())
 	d := tasks.RetryDelay(1, err, nil)
 	assert.GreaterOrEqual(t, d, 30*time.Second)
 	assert.Less(t, d, 40*time.Second)
@@ -303,7 +306,7 @@ func TestTransfer_ConfigErrorPausesProduct(t *testing.T) {
 			reason, perr := e.store.ProductPause(e.ctx, string(momo.Disbursement))
 			require.NoError(t, perr)
 			assert.NotEmpty(t, reason)
-			assert.ElementsMatch(t, []string{tasks.Queue(momo.Disbursement), tasks.PollQueue(momo.Disbursement)},
+			assert.ElementsMatch(t, disbursementQueues,
 				e.pause.paused())
 			other, perr := e.store.ProductPause(e.ctx, string(momo.Remittance))
 			require.NoError(t, perr)
@@ -369,4 +372,61 @@ func TestTransfer_BadPayloadAndMissingItemSkipRetry(t *testing.T) {
 	assert.True(t, errors.Is(err, asynq.SkipRetry))
 	assert.True(t, errors.Is(err, ledger.ErrNotFound))
 	assert.Zero(t, e.momo.totalPosts())
+}
+
+func TestTransfer_LockRenewedWhilePostIsSlow(t *testing.T) {
+	cfg := testConfig
+	cfg.LockTTL = 150 * time.Millisecond
+	e := newEnv(t, 1, cfg)
+	e.momo.block = make(chan struct{})
+	e.momo.entered = make(chan string, 1)
+
+	first := make(chan error, 1)
+	go func() { first <- e.transfer(0) }()
+	<-e.momo.entered
+	time.Sleep(4 * cfg.LockTTL) // the lock would have expired twice without renewal
+
+	err := e.transfer(0)
+	require.Error(t, err)
+	assert.False(t, tasks.IsFailure(err), "the item is still busy")
+
+	close(e.momo.block)
+	require.NoError(t, <-first)
+	e.requireState(0, ledger.Submitted)
+	assert.Equal(t, 1, e.momo.postCount(e.refs[0]))
+}
+
+func TestTransfer_LostLockStopsTheCall(t *testing.T) {
+	cfg := testConfig
+	cfg.LockTTL, cfg.CallTimeout = 150*time.Millisecond, 10*time.Second
+	e := newEnv(t, 1, cfg)
+	e.momo.block = make(chan struct{}) // never released: only a cancelled context ends the POST
+	e.momo.entered = make(chan string, 1)
+
+	start := time.Now()
+	first := make(chan error, 1)
+	go func() { first <- e.transfer(0) }()
+	<-e.momo.entered
+	// Another run takes over the item, as after the lock expired during a long pause.
+	rdb := e.store.Redis()
+	keys, err := rdb.Keys(e.ctx, "*lock:"+e.refs[0]).Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	require.NoError(t, rdb.Set(e.ctx, keys[0], "another-run", time.Minute).Err())
+
+	var runErr error
+	select {
+	case runErr = <-first:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the run kept talking to MoMo without its lock")
+	}
+	assert.Less(t, time.Since(start), 2*time.Second, "stopped by the renewal, not by CallTimeout")
+	require.Error(t, runErr)
+	assert.True(t, tasks.IsFailure(runErr))
+	it := e.requireState(0, ledger.Submitting)
+	assert.NotEmpty(t, it.LastError, "the cut-off POST is recorded as ambiguous")
+	owner, err := rdb.Get(e.ctx, keys[0]).Result()
+	require.NoError(t, err)
+	assert.Equal(t, "another-run", owner, "the new holder's lock is not released")
+	assert.Equal(t, 1, e.momo.postCount(e.refs[0]))
 }
