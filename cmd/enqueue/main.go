@@ -3,12 +3,13 @@
 //	enqueue -product disbursement|remittance [-batch ID] [-currency C] [-country CC]
 //	        [-dry-run] [-skip-invalid] [-allow-same-file] FILE.csv
 //
-// Exit codes: 0 enqueued (or already enqueued), 1 failure, 2 usage, 3 the file has invalid rows
-// and nothing was enqueued.
+// Exit codes: 0 enqueued (or already enqueued), 1 failure, 2 usage, 3 the file is invalid (bad
+// rows, a bad header, broken CSV, or nothing to pay) and nothing was enqueued.
 package main
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	dryRun := fs.Bool("dry-run", false, "validate and print what would be paid; write nothing")
 	skipInvalid := fs.Bool("skip-invalid", false, "enqueue the good rows and write the bad ones to FILE.rejects.csv")
 	sameFile := fs.Bool("allow-same-file", false, "allow a file already enqueued under another batch ID")
+	strict := fs.Bool("strict", false, "refuse a file that pays the same payee twice (a warning otherwise)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: enqueue -product disbursement|remittance [flags] FILE.csv")
 		fs.PrintDefaults()
@@ -62,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	req := intake.Request{
 		Path: fs.Arg(0), Product: p, BatchID: *batchID, SkipInvalid: *skipInvalid,
-		DryRun: *dryRun, AllowSameFile: *sameFile,
+		DryRun: *dryRun, AllowSameFile: *sameFile, Strict: *strict,
 		Options: batch.Options{DefaultCurrency: strings.ToUpper(*currency),
 			Country: strings.ToUpper(*country), TargetEnvironment: cfg.MoMo.TargetEnvironment},
 	}
@@ -82,21 +84,34 @@ func enqueue(ctx context.Context, cfg config.Config, req intake.Request, stdout,
 
 	res, err := intake.New(ledger.New(rdb), client).Run(ctx, req)
 	printRowErrors(stderr, res)
-	if errors.Is(err, intake.ErrInvalidRows) {
+	switch {
+	case errors.Is(err, intake.ErrInvalidRows):
 		return &cli.ExitError{Code: cli.ExitInvalidRows, Err: fmt.Errorf(
 			"%s: %d of %d rows are invalid; nothing was enqueued (fix them, or pass -skip-invalid)",
 			req.Path, res.Rejected, res.Rows)}
-	}
-	if err != nil {
+	case errors.Is(err, intake.ErrNothingToPay), fileIsInvalid(err):
+		return &cli.ExitError{Code: cli.ExitInvalidRows, Err: fmt.Errorf("%w; nothing was enqueued", err)}
+	case err != nil:
 		return err
 	}
 	printResult(stdout, req, res)
 	return nil
 }
 
+// fileIsInvalid reports whether err is a problem of the file's form (its header or its CSV
+// syntax) rather than of reading it.
+func fileIsInvalid(err error) bool {
+	var he *batch.HeaderError
+	var pe *csv.ParseError
+	return errors.As(err, &he) || errors.As(err, &pe)
+}
+
 func printRowErrors(w io.Writer, res *intake.Result) {
 	if res == nil {
 		return
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintln(w, warn)
 	}
 	for _, e := range res.Errors {
 		fmt.Fprintln(w, e.Error())
@@ -111,6 +126,10 @@ func printResult(w io.Writer, req intake.Request, res *intake.Result) {
 	case req.DryRun:
 		fmt.Fprintf(w, "dry run: batch %s would pay %d payouts via %s: %s (%d rows read, %d rejected); nothing written\n",
 			res.BatchID, res.Accepted, req.Product, res.TotalString(), res.Rows, res.Rejected)
+		if res.Existing != "" {
+			fmt.Fprintf(w, "note: this file's content is already enqueued as batch %s; a real run adds nothing "+
+				"to it and refuses a new batch ID without -allow-same-file\n", res.Existing)
+		}
 	case res.AlreadyEnqueued:
 		fmt.Fprintf(w, "batch %s was already enqueued (%d payouts); nothing added", res.BatchID, res.Accepted)
 		if res.Tasks > 0 {

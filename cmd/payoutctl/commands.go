@@ -30,15 +30,27 @@ func cmdList(e *env, args []string) error {
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BATCH\tPRODUCT\tSTATUS\tDONE\tACCEPTED\tSUCCESSFUL\tFAILED\tOPEN")
+	paused := map[string]string{}
 	for _, id := range ids {
 		st, err := report.GetStatus(e.ctx, e.store, id)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%d\n", st.Batch, st.Product, st.Status, st.Done,
+		status := st.Status
+		if st.ProductPaused != "" && !st.Done {
+			status += " (product paused)"
+			paused[st.Product] = st.ProductPaused
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%d\n", st.Batch, st.Product, status, st.Done,
 			st.Accepted, st.States[string(ledger.Successful)], st.States[string(ledger.Failed)], st.Open)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for p, why := range paused {
+		fmt.Fprintf(e.stdout, "\nproduct %s is PAUSED: %s\n  fix the configuration, then 'payoutctl resume -product %s'\n", p, why, p)
+	}
+	return nil
 }
 
 func cmdStatus(e *env, args []string) error {
@@ -99,7 +111,7 @@ func cmdPause(e *env, args []string) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("batch %s is not running (see 'payoutctl status %s')", pos[0], pos[0])
+		return notInState(e, pos[0], "running")
 	}
 	fmt.Fprintf(e.stdout, "batch %s paused: rows not yet submitted wait; submitted ones finish\n", pos[0])
 	return nil
@@ -125,7 +137,7 @@ func cmdResume(e *env, args []string) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("batch %s is not paused (see 'payoutctl status %s')", id, id)
+		return notInState(e, id, "paused")
 	}
 	n, err := sweepNow(e, id)
 	if err != nil {
@@ -154,7 +166,23 @@ func resumeProduct(e *env, name string) error {
 			e.printf("note: queue %s: %v\n", q, err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "product %s resumed\n", p)
+	ids, err := e.store.Batches(e.ctx)
+	if err != nil {
+		return err
+	}
+	resumed := 0
+	for _, id := range ids {
+		b, err := e.store.GetBatch(e.ctx, id)
+		if err != nil || b.Product != string(p) {
+			continue
+		}
+		n, err := sweepNow(e, id)
+		if err != nil {
+			return err
+		}
+		resumed += n
+	}
+	fmt.Fprintf(e.stdout, "product %s resumed: %d waiting payouts handed back to the workers\n", p, resumed)
 	return nil
 }
 
@@ -172,7 +200,7 @@ func cmdCancel(e *env, args []string) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("batch %s is already cancelled or does not exist", id)
+		return notInState(e, id, "cancellable")
 	}
 	cancelled := 0
 	err = e.store.EachItem(e.ctx, id, func(it *ledger.Item) error {
@@ -191,8 +219,14 @@ func cmdCancel(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "batch %s cancelled: %d payouts not yet submitted are CANCELLED; submitted ones finish\n",
-		id, cancelled)
+	c, err := e.store.Counts(e.ctx, id)
+	if err != nil {
+		return err
+	}
+	// Workers cancel the rows they pick up meanwhile, so the ledger's count is the one to show.
+	fmt.Fprintf(e.stdout, "batch %s cancelled: %d payouts CANCELLED (%d by this command); "+
+		"%d already submitted will finish\n", id, c.Items[ledger.Cancelled], cancelled,
+		c.Items[ledger.Submitting]+c.Items[ledger.Submitted])
 	return nil
 }
 
@@ -211,6 +245,15 @@ func sweepNow(e *env, id string) (int, error) {
 	defer inspector.Close()
 	sw := tasks.NewSweeper(e.store, client, inspector, tasks.Options{}, tasks.DefaultSlack, nil, zerolog.Nop())
 	return sw.SweepBatchNow(e.ctx, id)
+}
+
+// notInState explains why a batch command did nothing: no such batch, or its status.
+func notInState(e *env, id, want string) error {
+	b, err := e.store.GetBatch(e.ctx, id)
+	if err != nil {
+		return fmt.Errorf("no batch %q (see 'payoutctl list')", id)
+	}
+	return fmt.Errorf("batch %s is %s, not %s (see 'payoutctl status %s')", id, b.Status, want, id)
 }
 
 // hasFlag reports whether args set the named flag, in any of the forms flag accepts.

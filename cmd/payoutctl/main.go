@@ -55,7 +55,7 @@ var commands = map[string]command{
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(stderr, usage)
 		if len(args) == 0 {
 			return cli.Usagef("give a command")
@@ -83,6 +83,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 // parse parses flags that may stand before or after the positional arguments, and checks
 // their number.
 func parse(fs *flag.FlagSet, args []string, want int, what string) ([]string, error) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: payoutctl %s [flags]   (%s)\n", fs.Name(), what)
+		fs.PrintDefaults()
+	}
 	var pos []string
 	for {
 		if err := cli.ParseFlags(fs, args); err != nil {

@@ -86,7 +86,7 @@ func TestCancel_UnsubmittedRowsBecomeCancelled(t *testing.T) {
 	store := setup(t)
 	code, out, stderr := ctl(t, "cancel", "b1")
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, out, "3 payouts not yet submitted are CANCELLED")
+	assert.Contains(t, out, "3 payouts CANCELLED (3 by this command)")
 	c, err := store.Counts(context.Background(), "b1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), c.Items[ledger.Cancelled])

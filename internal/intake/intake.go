@@ -30,6 +30,9 @@ import (
 // ErrInvalidRows means the file has rows that failed validation and nothing was enqueued.
 var ErrInvalidRows = errors.New("intake: file has invalid rows")
 
+// ErrNothingToPay means the file has no valid row; no batch was written.
+var ErrNothingToPay = errors.New("intake: the file has no valid row: nothing to pay")
+
 // MaxReportedErrors bounds how many row errors a Result keeps; the count covers them all.
 const MaxReportedErrors = 1000
 
@@ -43,7 +46,9 @@ type Request struct {
 	DryRun      bool // validate and total, write nothing
 	// AllowSameFile lets the same file content be enqueued under a second batch ID.
 	AllowSameFile bool
-	Tasks         tasks.Options
+	// Strict makes the same payee twice in a file an error instead of a warning.
+	Strict bool
+	Tasks  tasks.Options
 	// Slack is how long after enqueue an item with no live task is left before the sweeper
 	// resumes it. Defaults to tasks.DefaultSlack.
 	Slack time.Duration
@@ -52,13 +57,17 @@ type Request struct {
 // Result says what happened.
 type Result struct {
 	BatchID     string
-	Fingerprint string
-	Rows        int // data rows read
+	Fingerprint string // of the file's content
+	Spec        string // of the content and the options it was read with
+	Rows        int    // data rows read
 	Accepted    int
 	Rejected    int
 	Totals      map[string]int64 // accepted amount per currency, in minor units
 	Errors      []*batch.RowError
+	Warnings    []string // at most MaxReportedErrors
 	RejectsFile string
+	// Existing names a batch that already holds this file's content, found by a dry run.
+	Existing string
 	// AlreadyEnqueued means the batch existed and was complete: nothing was added.
 	AlreadyEnqueued bool
 	NewItems        int // items written by this run
@@ -104,25 +113,38 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 	if res.Rejected > 0 && !req.SkipInvalid {
 		return res, ErrInvalidRows
 	}
-	if res.BatchID, err = batchID(req, res.Fingerprint); err != nil {
+	if res.Accepted == 0 {
+		return res, ErrNothingToPay
+	}
+	res.Spec = spec(req, res.Fingerprint)
+	if res.BatchID, err = batchID(req, res.Spec); err != nil {
 		return res, err
 	}
 	if req.DryRun {
-		return res, nil
-	}
-	if res.Rejected > 0 {
-		if res.RejectsFile, err = writeRejects(req, res); err != nil {
-			return res, err
-		}
+		res.Existing, err = in.store.FingerprintOwner(ctx, res.Fingerprint)
+		return res, err
 	}
 	return res, in.write(ctx, req, res)
+}
+
+// spec identifies what a run would pay: the file's content read with these options. Two runs
+// with the same spec pay the same rows; a batch is only ever continued under its own spec.
+func spec(req Request, fingerprint string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%v", fingerprint, req.Product,
+		req.Options.TargetEnvironment, req.Options.DefaultCurrency, req.Options.Country,
+		req.SkipInvalid, req.Strict)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // validate reads the whole file once: row errors, totals and the content fingerprint.
 func validate(req Request) (*Result, error) {
 	res := &Result{Totals: map[string]int64{}}
 	hash := sha256.New()
-	err := eachRow(req, hash, nil, func(row batch.Row, rowErr *batch.RowError) error {
+	err := eachRow(req, hash, nil, func(row batch.Row, rowErr *batch.RowError, warn string) error {
+		if warn != "" && len(res.Warnings) < MaxReportedErrors {
+			res.Warnings = append(res.Warnings, warn)
+		}
 		if rowErr != nil {
 			res.Rejected++
 			if len(res.Errors) < MaxReportedErrors {
@@ -144,8 +166,10 @@ func validate(req Request) (*Result, error) {
 }
 
 // eachRow streams the file through the batch reader, copying every byte read into tee (when
-// not nil) and storing the header cells in header (when not nil).
-func eachRow(req Request, tee io.Writer, header *[]string, fn func(batch.Row, *batch.RowError) error) error {
+// not nil) and storing the header cells in header (when not nil). Every pass over the file
+// applies the same checks across rows, so every pass agrees on which rows are accepted.
+func eachRow(req Request, tee io.Writer, header *[]string,
+	fn func(batch.Row, *batch.RowError, string) error) error {
 	f, err := os.Open(req.Path)
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
@@ -162,6 +186,7 @@ func eachRow(req Request, tee io.Writer, header *[]string, fn func(batch.Row, *b
 	if header != nil {
 		*header = r.Header()
 	}
+	dups := newDupCheck(req.Path, req.Strict)
 	for {
 		row, err := r.Next()
 		var rowErr *batch.RowError
@@ -169,11 +194,12 @@ func eachRow(req Request, tee io.Writer, header *[]string, fn func(batch.Row, *b
 		case errors.Is(err, io.EOF):
 			return nil
 		case errors.As(err, &rowErr):
-			err = fn(row, rowErr)
+			err = fn(row, rowErr, "")
 		case err != nil:
 			return err
 		default:
-			err = fn(row, nil)
+			rowErr, warn := dups.check(row)
+			err = fn(row, rowErr, warn)
 		}
 		if err != nil {
 			return err
@@ -185,7 +211,7 @@ var batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // batchID returns the requested batch ID, or one derived from the file's name and content, so
 // that enqueueing the same file again finds the same batch.
-func batchID(req Request, fingerprint string) (string, error) {
+func batchID(req Request, spec string) (string, error) {
 	if req.BatchID != "" {
 		if !batchIDPattern.MatchString(req.BatchID) {
 			return "", fmt.Errorf("intake: batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", req.BatchID)
@@ -201,5 +227,5 @@ func batchID(req Request, fingerprint string) (string, error) {
 	if base == "" {
 		base = "batch"
 	}
-	return base + "-" + fingerprint[:12], nil
+	return base + "-" + spec[:12], nil
 }

@@ -37,20 +37,36 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result) error {
 		return fmt.Errorf("intake: this file's content was already enqueued as batch %q; "+
 			"pass -allow-same-file to pay it again under batch %q", owner, res.BatchID)
 	}
-	created, existing, err := in.store.CreateBatch(ctx, ledger.Batch{
-		ID: res.BatchID, Product: string(req.Product), File: filepath.Base(req.Path),
-		Fingerprint: res.Fingerprint,
-	})
-	if err != nil {
+	existing, err := in.store.GetBatch(ctx, res.BatchID)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		return err
 	}
-	if !created {
+	if existing != nil {
 		if err := sameBatch(existing, req, res); err != nil {
 			return err
 		}
 		if existing.Status != ledger.BatchLoading {
 			res.AlreadyEnqueued = true
 			return in.restoreTasks(ctx, req, res)
+		}
+	}
+	// The rejects file comes before any item: if it cannot be written, nothing is.
+	if res.Rejected > 0 {
+		if res.RejectsFile, err = writeRejects(req, res); err != nil {
+			return err
+		}
+	}
+	created, existing, err := in.store.CreateBatch(ctx, ledger.Batch{
+		ID: res.BatchID, Product: string(req.Product), File: filepath.Base(req.Path),
+		Fingerprint: res.Fingerprint, Spec: res.Spec,
+	})
+	if err != nil {
+		return err
+	}
+	if !created {
+		// Another enqueue of the same batch got there first.
+		if err := sameBatch(existing, req, res); err != nil {
+			return err
 		}
 	}
 	if err := in.writeItems(ctx, req, res); err != nil {
@@ -62,14 +78,19 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result) error {
 	return in.enqueueAll(ctx, req, res)
 }
 
-// sameBatch refuses to continue an existing batch of other content or product.
+// sameBatch refuses to continue an existing batch of other content, product or options: the
+// rows this run accepts might not be the rows the batch holds.
 func sameBatch(b *ledger.Batch, req Request, res *Result) error {
-	if b.Fingerprint != res.Fingerprint {
+	switch {
+	case b.Fingerprint != res.Fingerprint:
 		return fmt.Errorf("intake: batch %q exists with other content (file %s); "+
 			"choose a new batch ID", b.ID, b.File)
-	}
-	if b.Product != string(req.Product) {
+	case b.Product != string(req.Product):
 		return fmt.Errorf("intake: batch %q exists for product %s, not %s", b.ID, b.Product, req.Product)
+	case b.Spec != res.Spec:
+		return fmt.Errorf("intake: batch %q was enqueued from this file with other options "+
+			"(-currency, -country, -skip-invalid, -strict or the target environment); it holds %d "+
+			"payouts, this run would accept %d; choose a new batch ID", b.ID, b.Accepted, res.Accepted)
 	}
 	return nil
 }
@@ -91,7 +112,7 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result) erro
 		chunk = chunk[:0]
 		return err
 	}
-	err := eachRow(req, nil, nil, func(row batch.Row, rowErr *batch.RowError) error {
+	err := eachRow(req, nil, nil, func(row batch.Row, rowErr *batch.RowError, _ string) error {
 		if rowErr != nil {
 			return nil
 		}
@@ -220,7 +241,7 @@ func writeRejects(req Request, res *Result) (string, error) {
 	w := csv.NewWriter(tmp)
 	var header []string
 	wroteHeader := false
-	err = eachRow(req, nil, &header, func(_ batch.Row, rowErr *batch.RowError) error {
+	err = eachRow(req, nil, &header, func(_ batch.Row, rowErr *batch.RowError, _ string) error {
 		if rowErr == nil {
 			return nil
 		}
