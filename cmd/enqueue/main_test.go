@@ -112,3 +112,59 @@ func TestEnqueue_MissingTargetEnvironmentIsNamed(t *testing.T) {
 	assert.Equal(t, cli.ExitFailure, code)
 	assert.Contains(t, stderr, "MOMO_TARGET_ENVIRONMENT")
 }
+
+// TestEnqueue_RerunWithOtherOptionsIsRefused: a row rejected in the first run (a local number
+// without -country) must not vanish when the file is run again with -country: the second run
+// is refused instead of silently landing in the first batch.
+func TestEnqueue_RerunWithOtherOptionsIsRefused(t *testing.T) {
+	store := setup(t)
+	path := writeFile(t, "pay.csv", "msisdn,amount\n46733123470,10\n0772123456,5\n")
+	code, out, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-skip-invalid", "-batch", "b1", path)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	assert.Contains(t, out, "1 accepted, 1 rejected")
+	rejects, err := os.ReadFile(filepath.Join(filepath.Dir(path), "pay.rejects.csv"))
+	require.NoError(t, err)
+
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-skip-invalid", "-country", "UG", "-batch", "b1", path)
+	assert.Equal(t, cli.ExitFailure, code)
+	assert.Contains(t, stderr, "other options")
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-skip-invalid", "-country", "UG", path)
+	assert.Equal(t, cli.ExitFailure, code)
+	assert.Contains(t, stderr, `already enqueued as batch "b1"`)
+
+	again, err := os.ReadFile(filepath.Join(filepath.Dir(path), "pay.rejects.csv"))
+	require.NoError(t, err)
+	assert.Equal(t, string(rejects), string(again), "the rejects file of b1 is left as it was")
+	c, err := store.Counts(context.Background(), "b1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), c.Total())
+}
+
+func TestEnqueue_DuplicateExternalIDIsAnErrorSamePayeeAWarning(t *testing.T) {
+	setup(t)
+	path := writeFile(t, "pay.csv", "msisdn,amount,external_id\n46733123470,10,a\n46733123471,5,a\n46733123470,7,c\n")
+	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", path)
+	assert.Equal(t, cli.ExitInvalidRows, code)
+	assert.Contains(t, stderr, `line 3, column external_id: duplicate external_id "a" (first on line 2)`)
+	assert.Contains(t, stderr, "line 4, column msisdn: warning: payee 46733123470 is paid again (first on line 2)")
+
+	path = writeFile(t, "pay2.csv", "msisdn,amount,external_id\n46733123470,10,a\n46733123470,7,c\n")
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-strict", path)
+	assert.Equal(t, cli.ExitInvalidRows, code)
+	assert.Contains(t, stderr, "-strict refuses it")
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", path)
+	assert.Equal(t, cli.ExitOK, code, stderr)
+}
+
+func TestEnqueue_HeaderOnlyFileExits3(t *testing.T) {
+	store := setup(t)
+	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", writeFile(t, "h.csv", "msisdn,amount\n"))
+	assert.Equal(t, cli.ExitInvalidRows, code)
+	assert.Contains(t, stderr, "nothing to pay")
+	code, _, stderr = exitCode("-product", "disbursement", writeFile(t, "n.csv", "msisdn,amount\n46733123470,1\n"))
+	assert.Equal(t, cli.ExitInvalidRows, code, "a missing currency column is a file problem")
+	assert.Contains(t, stderr, "currency")
+	ids, err := store.Batches(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+}

@@ -40,8 +40,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 || *concurrency <= 0 {
-		return cli.Usagef("worker takes no arguments, and -concurrency must be positive")
+	if fs.NArg() != 0 {
+		return cli.Usagef("worker takes no arguments (got %q); its settings come from the environment", fs.Args())
+	}
+	if *concurrency <= 0 {
+		return cli.Usagef("-concurrency must be positive")
 	}
 	log, err := cli.Logger(stderr, *logFormat, *logLevel)
 	if err != nil {

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,8 +11,19 @@ import (
 	"os"
 	"time"
 
+	"github.com/mattn/go-isatty"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
+
+func init() {
+	// go-redis logs its own connection troubles; the commands report errors themselves.
+	redis.SetLogger(quietRedis{})
+}
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // Exit codes of every command.
 const (
@@ -89,7 +101,9 @@ func Logger(w io.Writer, format, level string) (zerolog.Logger, error) {
 		lvl = zerolog.InfoLevel
 	}
 	if format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		f, isFile := w.(*os.File)
+		color := isFile && isatty.IsTerminal(f.Fd())
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !color}
 	} else if format != "json" && format != "" {
 		return zerolog.Nop(), Usagef("log format %q: use json or console", format)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
@@ -122,6 +123,9 @@ func (c Config) RequireMoMo(products ...momo.Product) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("config: missing required setting(s): %s (see README, Configuration)",
 			strings.Join(missing, ", "))
+	}
+	if _, err := uuid.Parse(c.MoMo.APIUser); err != nil {
+		return errors.New("config: MOMO_API_USER must be the API user's UUID")
 	}
 	return nil
 }

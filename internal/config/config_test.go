@@ -17,7 +17,7 @@ func env(m map[string]string) Getenv { return func(k string) string { return m[k
 func TestFromEnv_DefaultsAndValues(t *testing.T) {
 	c, err := FromEnv(env(map[string]string{
 		"MOMO_BASE_URL": "https://sandbox.momodeveloper.mtn.com", "MOMO_TARGET_ENVIRONMENT": "sandbox",
-		"MOMO_API_USER": "u", "MOMO_API_KEY": "k", "MOMO_DISBURSEMENT_KEY": "d",
+		"MOMO_API_USER": "3f1d2c9e-7a4b-4c1e-9f2a-5b6d7e8f9a01", "MOMO_API_KEY": "k", "MOMO_DISBURSEMENT_KEY": "d",
 		"PAYOUT_POLL_INITIAL": "250ms", "MOMO_CALLBACK_URL": "  ",
 	}))
 	require.NoError(t, err)
@@ -68,4 +68,13 @@ func TestRedisConnOpt_URLWinsOverAddr(t *testing.T) {
 	c.RedisURL = "mysql://x"
 	_, err = c.RedisConnOpt()
 	assert.ErrorContains(t, err, "REDIS_URL")
+}
+
+func TestRequireMoMo_APIUserMustBeAUUID(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"MOMO_BASE_URL": "http://x", "MOMO_TARGET_ENVIRONMENT": "sandbox",
+		"MOMO_API_USER": "not-a-uuid", "MOMO_API_KEY": "k", "MOMO_DISBURSEMENT_KEY": "d",
+	}))
+	require.NoError(t, err)
+	assert.ErrorContains(t, c.RequireMoMo(momo.Disbursement), "MOMO_API_USER")
 }

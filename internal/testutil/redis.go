@@ -28,7 +28,7 @@ func Redis(t testing.TB, db int) *redis.Client {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("integration test needs Redis at %s (set REDIS_ADDR; 'make test' and .ci/run start one): %v",
+		t.Fatalf("integration test needs Redis at %s (set REDIS_ADDR, or run .ci/run, which starts one): %v",
 			RedisAddr(), err)
 	}
 	if err := rdb.FlushDB(ctx).Err(); err != nil {
