@@ -101,7 +101,7 @@ func startMiniredis(ctx context.Context) (*miniredis.Miniredis, error) {
 
 func demo(ctx context.Context, st *stack.Stack, file string, stdout io.Writer) error {
 	res, err := intake.New(st.Store, st.Client).Run(ctx, intake.Request{
-		Path: file, Product: momo.Disbursement,
+		Path: file, Product: momo.Disbursement, Balance: st.MoMo,
 		Options: batch.Options{TargetEnvironment: momosim.DefaultTargetEnvironment, DefaultCurrency: "EUR"},
 	})
 	for _, e := range resErrors(res) {

@@ -1,10 +1,12 @@
 // Command enqueue validates a beneficiaries CSV and turns every good row into a payout task.
 //
 //	enqueue -product disbursement|remittance [-batch ID] [-currency C] [-country CC]
-//	        [-dry-run] [-skip-invalid] [-allow-same-file] FILE.csv
+//	        [-dry-run] [-skip-invalid] [-allow-same-file] [-strict] [-confirm-total AMOUNT]
+//	        [-skip-balance-check] [-validate-accounts] [-at TIME | -in DURATION] FILE.csv
 //
 // Exit codes: 0 enqueued (or already enqueued), 1 failure, 2 usage, 3 the file is invalid (bad
-// rows, a bad header, broken CSV, or nothing to pay) and nothing was enqueued.
+// rows, a bad header, broken CSV, or nothing to pay), 4 refused by a guard (limits, confirmation,
+// balance); nothing is enqueued on 3 or 4.
 package main
 
 import (
@@ -18,8 +20,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/momopay/payout/internal/batch"
 	"github.com/momopay/payout/internal/cli"
@@ -41,6 +46,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	skipInvalid := fs.Bool("skip-invalid", false, "enqueue the good rows and write the bad ones to FILE.rejects.csv")
 	sameFile := fs.Bool("allow-same-file", false, "allow a file already enqueued under another batch ID")
 	strict := fs.Bool("strict", false, "refuse a file that pays the same payee twice (a warning otherwise)")
+	confirm := fs.String("confirm-total", "", "confirm a large batch: its total, e.g. 'EUR 10739.60'")
+	skipBalance := fs.Bool("skip-balance-check", false, "do not check that the account balance covers the batch")
+	validateAccounts := fs.Bool("validate-accounts", false, "ask MoMo whether each payee's account is active; inactive ones are invalid rows")
+	accountRate := fs.Float64("account-rate", 5, "account checks per second with -validate-accounts")
+	at := fs.String("at", "", "pay at this time (RFC 3339, e.g. 2026-12-24T09:00:00+03:00) instead of now")
+	in := fs.Duration("in", 0, "pay after this long (e.g. 2h) instead of now")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: enqueue -product disbursement|remittance [flags] FILE.csv")
 		fs.PrintDefaults()
@@ -55,6 +66,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return cli.Usagef("-product: %v", err)
 	}
+	when, err := payAt(*at, *in)
+	if err != nil {
+		return err
+	}
+	confirmTotal, err := config.ParseAmounts(*confirm)
+	if err != nil {
+		return cli.Usagef("-confirm-total: %v", err)
+	}
+	if *accountRate <= 0 {
+		return cli.Usagef("-account-rate must be positive")
+	}
 	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -64,13 +86,72 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	req := intake.Request{
 		Path: fs.Arg(0), Product: p, BatchID: *batchID, SkipInvalid: *skipInvalid,
-		DryRun: *dryRun, AllowSameFile: *sameFile, Strict: *strict,
+		DryRun: *dryRun, AllowSameFile: *sameFile, Strict: *strict, At: when,
+		ConfirmTotal: confirmTotal,
+		Limits: intake.Limits{MaxRow: cfg.MaxRowAmount, MaxBatch: cfg.MaxBatchAmount,
+			ConfirmAbove: cfg.ConfirmAbove},
 		Options: batch.Options{DefaultCurrency: strings.ToUpper(*currency),
 			Country: strings.ToUpper(*country), TargetEnvironment: cfg.MoMo.TargetEnvironment},
 	}
+	if !*skipBalance || *validateAccounts {
+		client, err := momoClient(cfg, p, *skipBalance)
+		if err != nil {
+			return err
+		}
+		if !*skipBalance {
+			req.Balance = client
+		}
+		if *validateAccounts {
+			req.Accounts, req.AccountRate = client, intake.NewAccountRate(*accountRate)
+		}
+	}
+	req.Progress = progressBar(fs.Arg(0), stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return enqueue(ctx, cfg, req, stdout, stderr)
+}
+
+// momoClient builds the MoMo client the balance and account checks need.
+func momoClient(cfg config.Config, p momo.Product, skipBalance bool) (*momo.Client, error) {
+	if err := cfg.RequireMoMo(p); err != nil {
+		if !skipBalance {
+			return nil, fmt.Errorf("%w\n(enqueue checks the account balance before it writes anything; pass -skip-balance-check to enqueue without that check)", err)
+		}
+		return nil, err
+	}
+	return momo.New(cfg.MoMo)
+}
+
+// payAt turns -at or -in into the time to pay at; zero means now.
+func payAt(at string, in time.Duration) (time.Time, error) {
+	switch {
+	case at != "" && in != 0:
+		return time.Time{}, cli.Usagef("give -at or -in, not both")
+	case in < 0:
+		return time.Time{}, cli.Usagef("-in must be positive")
+	case in > 0:
+		return time.Now().Add(in), nil
+	case at != "":
+		t, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			return time.Time{}, cli.Usagef("-at %q: use RFC 3339, e.g. 2026-12-24T09:00:00+03:00", at)
+		}
+		if t.Before(time.Now()) {
+			return time.Time{}, cli.Usagef("-at %s is in the past", at)
+		}
+		return t, nil
+	}
+	return time.Time{}, nil
+}
+
+// progressBar returns a bar over the file's bytes for large files on a terminal, else nil.
+func progressBar(path string, stderr io.Writer) io.Writer {
+	f, ok := stderr.(*os.File)
+	info, err := os.Stat(path)
+	if !ok || err != nil || !isatty.IsTerminal(f.Fd()) || info.Size() < 4<<20 {
+		return nil
+	}
+	return progressbar.DefaultBytes(info.Size(), "validating")
 }
 
 func enqueue(ctx context.Context, cfg config.Config, req intake.Request, stdout, stderr io.Writer) error {
@@ -91,6 +172,8 @@ func enqueue(ctx context.Context, cfg config.Config, req intake.Request, stdout,
 			req.Path, res.Rejected, res.Rows)}
 	case errors.Is(err, intake.ErrNothingToPay), fileIsInvalid(err):
 		return &cli.ExitError{Code: cli.ExitInvalidRows, Err: fmt.Errorf("%w; nothing was enqueued", err)}
+	case errors.Is(err, intake.ErrRefused):
+		return &cli.ExitError{Code: cli.ExitRefused, Err: err}
 	case err != nil:
 		return err
 	}
@@ -139,6 +222,9 @@ func printResult(w io.Writer, req intake.Request, res *intake.Result) {
 	default:
 		fmt.Fprintf(w, "batch %s: %d rows read, %d accepted, %d rejected; %d payouts enqueued via %s: %s\n",
 			res.BatchID, res.Rows, res.Accepted, res.Rejected, res.Tasks, req.Product, res.TotalString())
+		if !req.At.IsZero() {
+			fmt.Fprintf(w, "scheduled: the payouts start at %s\n", req.At.Format(time.RFC3339))
+		}
 	}
 	if res.RejectsFile != "" {
 		fmt.Fprintf(w, "rejected rows written to %s\n", res.RejectsFile)

@@ -3,27 +3,48 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/momopay/payout/internal/cli"
 	"github.com/momopay/payout/internal/ledger"
+	"github.com/momopay/payout/internal/momosim"
 	"github.com/momopay/payout/internal/testutil"
 )
 
 // redisDB is this package's database on the test Redis.
 const redisDB = 4
 
+// sim is the MoMo simulator of the current test; enqueue asks it for the balance.
+var sim *momosim.Server
+
 func setup(t *testing.T) *ledger.Store {
 	t.Helper()
 	rdb := testutil.Redis(t, redisDB)
+	sim = momosim.New(momosim.Config{})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
 	t.Setenv("REDIS_URL", "redis://"+testutil.RedisAddr()+"/4")
 	t.Setenv("MOMO_TARGET_ENVIRONMENT", "sandbox")
+	t.Setenv("MOMO_BASE_URL", srv.URL)
+	t.Setenv("MOMO_API_USER", momosim.DefaultAPIUser)
+	t.Setenv("MOMO_API_KEY", momosim.DefaultAPIKey)
+	t.Setenv("MOMO_DISBURSEMENT_KEY", momosim.DefaultDisbursementKey)
+	t.Setenv("MOMO_REMITTANCE_KEY", momosim.DefaultRemittanceKey)
 	return ledger.New(rdb)
+}
+
+func assertNothingWritten(t *testing.T, store *ledger.Store) {
+	t.Helper()
+	ids, err := store.Batches(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, ids, "nothing may be written")
 }
 
 func writeFile(t *testing.T, name, body string) string {
@@ -167,4 +188,88 @@ func TestEnqueue_HeaderOnlyFileExits3(t *testing.T) {
 	ids, err := store.Batches(context.Background())
 	require.NoError(t, err)
 	assert.Empty(t, ids)
+}
+
+func TestEnqueue_BalanceMustCoverTheBatch(t *testing.T) {
+	store := setup(t)
+	sim.SetBalance("disbursement", "20")
+	path := writeFile(t, "pay.csv", "msisdn,amount\n46733123470,10\n46733123471,12.5\n")
+	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", path)
+	assert.Equal(t, cli.ExitRefused, code)
+	assert.Contains(t, stderr, "balance EUR 20 does not cover the batch total EUR 22.50")
+	assertNothingWritten(t, store)
+
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-skip-balance-check", path)
+	assert.Equal(t, cli.ExitOK, code, stderr)
+}
+
+func TestEnqueue_BalanceCheckNeedsMoMoSettingsOrTheFlag(t *testing.T) {
+	store := setup(t)
+	t.Setenv("MOMO_API_KEY", "")
+	path := writeFile(t, "pay.csv", "msisdn,amount\n46733123470,10\n")
+	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", path)
+	assert.Equal(t, cli.ExitFailure, code)
+	assert.Contains(t, stderr, "MOMO_API_KEY")
+	assert.Contains(t, stderr, "-skip-balance-check")
+	assertNothingWritten(t, store)
+}
+
+func TestEnqueue_AmountLimitsAndConfirmation(t *testing.T) {
+	store := setup(t)
+	path := writeFile(t, "pay.csv", "msisdn,amount\n46733123470,100\n46733123471,60\n")
+
+	t.Setenv("PAYOUT_MAX_ROW_AMOUNT", "EUR 80")
+	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", path)
+	assert.Equal(t, cli.ExitInvalidRows, code)
+	assert.Contains(t, stderr, "line 2, column amount: amount 100 EUR is above the per-row limit of 80 EUR")
+	assertNothingWritten(t, store)
+
+	t.Setenv("PAYOUT_MAX_ROW_AMOUNT", "")
+	t.Setenv("PAYOUT_MAX_BATCH_AMOUNT", "EUR:150")
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", path)
+	assert.Equal(t, cli.ExitRefused, code)
+	assert.Contains(t, stderr, "batch total EUR 160 is above the per-batch limit of EUR 150")
+	assertNothingWritten(t, store)
+
+	t.Setenv("PAYOUT_MAX_BATCH_AMOUNT", "")
+	t.Setenv("PAYOUT_CONFIRM_ABOVE", "EUR 100")
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", path)
+	assert.Equal(t, cli.ExitRefused, code)
+	assert.Contains(t, stderr, "-confirm-total 'EUR 160'")
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-confirm-total", "EUR 150", path)
+	assert.Equal(t, cli.ExitRefused, code)
+	assert.Contains(t, stderr, "-confirm-total says EUR 150, the file totals EUR 160")
+	assertNothingWritten(t, store)
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-confirm-total", "EUR 160", path)
+	assert.Equal(t, cli.ExitOK, code, stderr)
+}
+
+func TestEnqueue_ValidateAccountsRejectsInactivePayees(t *testing.T) {
+	store := setup(t)
+	path := writeFile(t, "pay.csv", "msisdn,amount\n46733123470,10\n"+momosim.TestNumberPayeeNotFound+",5\n")
+	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-validate-accounts", "-account-rate", "50", path)
+	assert.Equal(t, cli.ExitInvalidRows, code)
+	assert.Contains(t, stderr, "line 3, column msisdn")
+	assertNothingWritten(t, store)
+
+	code, out, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-validate-accounts",
+		"-account-rate", "50", "-skip-invalid", "-batch", "v1", path)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	assert.Contains(t, out, "1 accepted, 1 rejected")
+	c, err := store.Counts(context.Background(), "v1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), c.Total())
+}
+
+func TestEnqueue_ScheduledBatchWaits(t *testing.T) {
+	store := setup(t)
+	path := writeFile(t, "pay.csv", "msisdn,amount\n46733123470,10\n")
+	code, out, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-in", "2h", "-batch", "s1", path)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	assert.Contains(t, out, "scheduled: the payouts start at")
+	due, err := store.Overdue(context.Background(), "s1", time.Now().Add(2*time.Hour), 10)
+	require.NoError(t, err)
+	assert.Empty(t, due, "the sweeper leaves a scheduled item alone until its time")
+	code, _, _ = exitCode("-product", "disbursement", "-currency", "EUR", "-in", "1h", "-at", "2030-01-01T00:00:00Z", path)
+	assert.Equal(t, cli.ExitUsage, code)
 }

@@ -30,7 +30,8 @@ const (
 	ExitOK          = 0 // done
 	ExitFailure     = 1 // failed: Redis unreachable, MoMo refused, a file could not be read...
 	ExitUsage       = 2 // the command line is wrong
-	ExitInvalidRows = 3 // enqueue: the file has invalid rows; nothing was enqueued
+	ExitInvalidRows = 3 // enqueue: the file is invalid; nothing was enqueued
+	ExitRefused     = 4 // enqueue: a guard refused the batch; nothing was enqueued
 )
 
 // UsageError is a mistake in the command line.

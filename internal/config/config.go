@@ -33,6 +33,11 @@ type Config struct {
 	PollInitial time.Duration // PAYOUT_POLL_INITIAL. Defaults to tasks.DefaultPollInitial.
 	PollMax     time.Duration // PAYOUT_POLL_MAX. Defaults to tasks.DefaultPollMax.
 	PollWindow  time.Duration // PAYOUT_POLL_WINDOW. Defaults to tasks.DefaultPollWindow.
+
+	// Amount guards of enqueue, per currency in minor units; see intake.Limits.
+	MaxRowAmount   map[string]int64 // PAYOUT_MAX_ROW_AMOUNT, e.g. "EUR 5000, UGX 20000000"
+	MaxBatchAmount map[string]int64 // PAYOUT_MAX_BATCH_AMOUNT
+	ConfirmAbove   map[string]int64 // PAYOUT_CONFIRM_ABOVE: totals above need -confirm-total
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -85,6 +90,16 @@ func FromEnv(getenv Getenv) (Config, error) {
 	c.PollInitial = duration("PAYOUT_POLL_INITIAL", tasks.DefaultPollInitial)
 	c.PollMax = duration("PAYOUT_POLL_MAX", tasks.DefaultPollMax)
 	c.PollWindow = duration("PAYOUT_POLL_WINDOW", tasks.DefaultPollWindow)
+	amounts := func(name string) map[string]int64 {
+		m, err := ParseAmounts(getenv(name))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		return m
+	}
+	c.MaxRowAmount = amounts("PAYOUT_MAX_ROW_AMOUNT")
+	c.MaxBatchAmount = amounts("PAYOUT_MAX_BATCH_AMOUNT")
+	c.ConfirmAbove = amounts("PAYOUT_CONFIRM_ABOVE")
 	return c, errors.Join(errs...)
 }
 

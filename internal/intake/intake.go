@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/momopay/payout/internal/batch"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
@@ -48,7 +50,19 @@ type Request struct {
 	AllowSameFile bool
 	// Strict makes the same payee twice in a file an error instead of a warning.
 	Strict bool
-	Tasks  tasks.Options
+	// Limits are the amount guards; ConfirmTotal is the operator's -confirm-total.
+	Limits       Limits
+	ConfirmTotal map[string]int64
+	// Balance, when set, must cover the batch total before anything is written.
+	Balance BalanceChecker
+	// Accounts, when set, checks every payee with MoMo at AccountRate; inactive ones are invalid.
+	Accounts    AccountChecker
+	AccountRate *rate.Limiter
+	// Progress, when set, receives every byte of the validation pass (a progress bar).
+	Progress io.Writer
+	// At schedules the batch's payouts; zero pays them now.
+	At    time.Time
+	Tasks tasks.Options
 	// Slack is how long after enqueue an item with no live task is left before the sweeper
 	// resumes it. Defaults to tasks.DefaultSlack.
 	Slack time.Duration
@@ -106,7 +120,8 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	req.Tasks = req.Tasks.WithDefaults()
 	req.Options.File = req.Path
-	res, err := validate(req)
+	guard := newRowGuard(ctx, req)
+	res, err := validate(req, guard)
 	if err != nil {
 		return res, err
 	}
@@ -120,11 +135,14 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 	if res.BatchID, err = batchID(req, res.Spec); err != nil {
 		return res, err
 	}
+	if err := in.checkTotals(ctx, req, res); err != nil {
+		return res, err
+	}
 	if req.DryRun {
 		res.Existing, err = in.store.FingerprintOwner(ctx, res.Fingerprint)
 		return res, err
 	}
-	return res, in.write(ctx, req, res)
+	return res, in.write(ctx, req, res, guard)
 }
 
 // spec identifies what a run would pay: the file's content read with these options. Two runs
@@ -138,10 +156,15 @@ func spec(req Request, fingerprint string) string {
 }
 
 // validate reads the whole file once: row errors, totals and the content fingerprint.
-func validate(req Request) (*Result, error) {
+func validate(req Request, guard *rowGuard) (*Result, error) {
 	res := &Result{Totals: map[string]int64{}}
 	hash := sha256.New()
-	err := eachRow(req, hash, nil, func(row batch.Row, rowErr *batch.RowError, warn string) error {
+	var tee io.Writer = hash
+	if req.Progress != nil {
+		tee = io.MultiWriter(hash, req.Progress)
+	}
+	defer guard.done()
+	err := eachRow(req, tee, nil, guard, func(row batch.Row, rowErr *batch.RowError, warn string) error {
 		if warn != "" && len(res.Warnings) < MaxReportedErrors {
 			res.Warnings = append(res.Warnings, warn)
 		}
@@ -168,7 +191,7 @@ func validate(req Request) (*Result, error) {
 // eachRow streams the file through the batch reader, copying every byte read into tee (when
 // not nil) and storing the header cells in header (when not nil). Every pass over the file
 // applies the same checks across rows, so every pass agrees on which rows are accepted.
-func eachRow(req Request, tee io.Writer, header *[]string,
+func eachRow(req Request, tee io.Writer, header *[]string, guard *rowGuard,
 	fn func(batch.Row, *batch.RowError, string) error) error {
 	f, err := os.Open(req.Path)
 	if err != nil {
@@ -199,6 +222,11 @@ func eachRow(req Request, tee io.Writer, header *[]string,
 			return err
 		default:
 			rowErr, warn := dups.check(row)
+			if rowErr == nil {
+				if rowErr, err = guard.check(row); err != nil {
+					return err
+				}
+			}
 			err = fn(row, rowErr, warn)
 		}
 		if err != nil {

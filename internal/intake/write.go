@@ -28,7 +28,7 @@ const writeChunk = 500
 const enqueueWorkers = 8
 
 // write records the batch and its items, opens it and enqueues its tasks.
-func (in *Intake) write(ctx context.Context, req Request, res *Result) error {
+func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *rowGuard) error {
 	owner, err := in.store.ClaimFingerprint(ctx, res.Fingerprint, res.BatchID)
 	if err != nil {
 		return err
@@ -52,13 +52,13 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result) error {
 	}
 	// The rejects file comes before any item: if it cannot be written, nothing is.
 	if res.Rejected > 0 {
-		if res.RejectsFile, err = writeRejects(req, res); err != nil {
+		if res.RejectsFile, err = writeRejects(req, res, guard); err != nil {
 			return err
 		}
 	}
 	created, existing, err := in.store.CreateBatch(ctx, ledger.Batch{
 		ID: res.BatchID, Product: string(req.Product), File: filepath.Base(req.Path),
-		Fingerprint: res.Fingerprint, Spec: res.Spec,
+		Fingerprint: res.Fingerprint, Spec: res.Spec, At: req.At,
 	})
 	if err != nil {
 		return err
@@ -69,7 +69,7 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result) error {
 			return err
 		}
 	}
-	if err := in.writeItems(ctx, req, res); err != nil {
+	if err := in.writeItems(ctx, req, res, guard); err != nil {
 		return err
 	}
 	if err := in.store.CommitBatch(ctx, res.BatchID, res.Rows, res.Accepted, res.Rejected); err != nil {
@@ -96,8 +96,11 @@ func sameBatch(b *ledger.Batch, req Request, res *Result) error {
 }
 
 // writeItems streams the file again and writes an item per accepted row, in chunks.
-func (in *Intake) writeItems(ctx context.Context, req Request, res *Result) error {
+func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guard *rowGuard) error {
 	due := in.now().Add(req.Slack)
+	if req.At.After(in.now()) {
+		due = req.At.Add(req.Slack)
+	}
 	chunk := make([]ledger.NewItem, 0, writeChunk)
 	flush := func() error {
 		if len(chunk) == 0 {
@@ -112,7 +115,7 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result) erro
 		chunk = chunk[:0]
 		return err
 	}
-	err := eachRow(req, nil, nil, func(row batch.Row, rowErr *batch.RowError, _ string) error {
+	err := eachRow(req, nil, nil, guard, func(row batch.Row, rowErr *batch.RowError, _ string) error {
 		if rowErr != nil {
 			return nil
 		}
@@ -188,7 +191,12 @@ func (in *Intake) enqueueFrom(ctx context.Context, req Request, batchID string, 
 		go func() {
 			defer wg.Done()
 			for ref := range refs {
-				_, err := in.queue.EnqueueContext(ctx, tasks.NewTransferTask(req.Product, batchID, ref, req.Tasks))
+				task := tasks.NewTransferTask(req.Product, batchID, ref, req.Tasks)
+				var opts []asynq.Option
+				if req.At.After(in.now()) {
+					opts = append(opts, asynq.ProcessAt(req.At))
+				}
+				_, err := in.queue.EnqueueContext(ctx, task, opts...)
 				mu.Lock()
 				switch {
 				case err == nil:
@@ -230,7 +238,7 @@ func (in *Intake) restoreTasks(ctx context.Context, req Request, res *Result) er
 // writeRejects writes the rejected rows beside the input, as the original cells plus the line
 // and the reason. It writes to a temporary file and renames it, so a failure leaves no
 // half-written rejects file.
-func writeRejects(req Request, res *Result) (string, error) {
+func writeRejects(req Request, res *Result, guard *rowGuard) (string, error) {
 	ext := filepath.Ext(req.Path)
 	path := strings.TrimSuffix(req.Path, ext) + ".rejects.csv"
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".rejects-*.csv")
@@ -241,7 +249,7 @@ func writeRejects(req Request, res *Result) (string, error) {
 	w := csv.NewWriter(tmp)
 	var header []string
 	wroteHeader := false
-	err = eachRow(req, nil, &header, func(_ batch.Row, rowErr *batch.RowError, _ string) error {
+	err = eachRow(req, nil, &header, guard, func(_ batch.Row, rowErr *batch.RowError, _ string) error {
 		if rowErr == nil {
 			return nil
 		}

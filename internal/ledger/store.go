@@ -42,6 +42,7 @@ type Batch struct {
 	Status      string
 	Reason      string // why the batch is paused, if it is
 	CreatedAt   time.Time
+	At          time.Time // when its payouts start; zero for at once
 }
 
 // CreateBatch records a new batch in status loading. When a batch with that ID exists already
@@ -49,7 +50,7 @@ type Batch struct {
 func (s *Store) CreateBatch(ctx context.Context, b Batch) (bool, *Batch, error) {
 	now := s.now()
 	created, err := createBatch.Run(ctx, s.rdb, []string{metaKey(b.ID)},
-		"id", b.ID, "product", b.Product, "file", b.File, "fp", b.Fingerprint, "spec", b.Spec,
+		"id", b.ID, "product", b.Product, "file", b.File, "fp", b.Fingerprint, "spec", b.Spec, "at", atField(b.At),
 		"status", BatchLoading, "reason", "", "cat", ms(now)).Int()
 	if err != nil {
 		return false, nil, fmt.Errorf("ledger: create batch: %w", err)
@@ -89,7 +90,7 @@ func (s *Store) GetBatch(ctx context.Context, id string) (*Batch, error) {
 	return &Batch{
 		ID: h["id"], Product: h["product"], File: h["file"], Fingerprint: h["fp"], Spec: h["spec"],
 		Rows: atoi(h["rows"]), Accepted: atoi(h["acc"]), Rejected: atoi(h["rej"]),
-		Status: h["status"], Reason: h["reason"], CreatedAt: msTime(h["cat"]),
+		Status: h["status"], Reason: h["reason"], CreatedAt: msTime(h["cat"]), At: msTime(h["at"]),
 	}, nil
 }
 
@@ -318,4 +319,11 @@ func (s *Store) RemoveDue(ctx context.Context, batch, ref string) error {
 		return fmt.Errorf("ledger: remove due: %w", err)
 	}
 	return nil
+}
+
+func atField(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return ms(t)
 }

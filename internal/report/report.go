@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/money"
@@ -47,6 +48,7 @@ type Status struct {
 	States        map[string]int64             `json:"states"`
 	Amounts       map[string]map[string]string `json:"amounts"` // state -> currency -> decimal
 	Open          int64                        `json:"open"`
+	At            string                       `json:"scheduled_at,omitempty"`
 	Done          bool                         `json:"done"`
 }
 
@@ -82,6 +84,9 @@ func GetStatus(ctx context.Context, store *ledger.Store, id string) (*Status, er
 		}
 	}
 	st.Done = b.Status != ledger.BatchLoading && st.Open == 0
+	if !b.At.IsZero() {
+		st.At = b.At.Format(time.RFC3339)
+	}
 	return st, nil
 }
 
@@ -94,6 +99,9 @@ func (s *Status) WriteText(w io.Writer) error {
 		state += ": " + s.Reason
 	}
 	fmt.Fprintf(tw, "status\t%s\n", state)
+	if s.At != "" {
+		fmt.Fprintf(tw, "pays at\t%s\n", s.At)
+	}
 	if s.ProductPaused != "" {
 		fmt.Fprintf(tw, "product\t%s PAUSED: %s\n", s.Product, s.ProductPaused)
 	}

@@ -127,6 +127,7 @@ var (
 	errBusy          = errors.New("tasks: item is being worked on by another run")
 	errProductPaused = errors.New("tasks: product is paused")
 	errBatchLoading  = errors.New("tasks: batch is still being enqueued")
+	errNotYet        = errors.New("tasks: batch is scheduled for later")
 )
 
 // itemLogger returns a logger with the fixed keys of one item.

@@ -21,7 +21,7 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 		return me.RetryAfter + jitter(time.Second)
 	case errors.Is(err, errBusy):
 		return 2*time.Second + jitter(2*time.Second)
-	case errors.Is(err, errProductPaused), errors.Is(err, errBatchLoading):
+	case errors.Is(err, errProductPaused), errors.Is(err, errBatchLoading), errors.Is(err, errNotYet):
 		return 30*time.Second + jitter(10*time.Second)
 	}
 	d := time.Second << min(n, 6)
@@ -36,5 +36,5 @@ func jitter(max time.Duration) time.Duration {
 // batch still being enqueued is not a failure, and uses up none of the task's retries.
 func IsFailure(err error) bool {
 	return !errors.Is(err, errBusy) && !errors.Is(err, errProductPaused) &&
-		!errors.Is(err, errBatchLoading)
+		!errors.Is(err, errBatchLoading) && !errors.Is(err, errNotYet)
 }

@@ -159,6 +159,9 @@ func (s *Sweeper) resume(ctx context.Context, it *ledger.Item, b *ledger.Batch, 
 		return false, s.store.RemoveDue(ctx, it.Batch, it.Ref)
 	case it.State == ledger.Validated && b.Status == ledger.BatchPaused:
 		return false, s.store.SetDue(ctx, it.Batch, it.Ref, again)
+	case it.State == ledger.Validated && b.At.After(s.now()):
+		// A scheduled batch: its tasks wait in Asynq until b.At.
+		return false, s.store.SetDue(ctx, it.Batch, it.Ref, b.At.Add(s.slack))
 	case it.State == ledger.Submitted:
 		seq := max(it.PollSeq, 1)
 		if s.live(PollQueue(product), PollTaskID(it.Ref, seq)) {

@@ -74,6 +74,9 @@ func (p *Processor) load(ctx context.Context, pl Payload) (*ledger.Item, *ledger
 // item must not be submitted now.
 func (p *Processor) checkBatch(ctx context.Context, it *ledger.Item, b *ledger.Batch,
 	product momo.Product) (bool, error) {
+	if it.State == ledger.Validated && b.At.After(p.now()) {
+		return true, errNotYet
+	}
 	switch b.Status {
 	case ledger.BatchLoading:
 		return true, errBatchLoading
