@@ -20,6 +20,7 @@ import (
 	"github.com/momopay/payout/internal/config"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
+	"github.com/momopay/payout/internal/schedule"
 	"github.com/momopay/payout/internal/tasks"
 	"github.com/momopay/payout/internal/worker"
 )
@@ -33,6 +34,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logFormat := fs.String("log-format", "json", "log format: json or console")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	sweep := fs.Duration("sweep-interval", worker.DefaultSweepInterval, "how often to look for stranded payouts")
+	schedules := fs.String("schedules", os.Getenv("PAYOUT_SCHEDULES"), "YAML file of recurring runs (configs/schedules.yaml); $PAYOUT_SCHEDULES")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: worker [flags]   (settings come from the environment; see README)")
 		fs.PrintDefaults()
@@ -65,6 +67,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var entries []schedule.Entry
+	if *schedules != "" {
+		if entries, err = schedule.Load(*schedules); err != nil {
+			return err
+		}
+	}
 	opt, rdb, err := cfg.Redis()
 	if err != nil {
 		return err
@@ -92,6 +100,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return worker.Run(ctx, worker.Config{
 		Redis: opt, Store: ledger.New(rdb), MoMo: client, Products: products,
 		Concurrency: *concurrency, SweepInterval: *sweep, Log: log,
+		Schedules: entries, TargetEnvironment: cfg.MoMo.TargetEnvironment, Balance: client,
 		Tasks: tasks.Config{PollInitial: cfg.PollInitial, PollMax: cfg.PollMax,
 			PollWindow: cfg.PollWindow, CallTimeout: callTimeout()},
 	})

@@ -6,13 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/momopay/payout/internal/intake"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
+	"github.com/momopay/payout/internal/schedule"
 	"github.com/momopay/payout/internal/tasks"
 )
 
@@ -36,6 +39,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Observer        tasks.Observer
 	Log             zerolog.Logger
+
+	// Schedules are recurring runs this worker's Asynq scheduler fires; see package schedule.
+	Schedules []schedule.Entry
+	// TargetEnvironment decides the currencies scheduled files may use.
+	TargetEnvironment string
+	// Balance, when set, is checked before a scheduled run is enqueued.
+	Balance intake.BalanceChecker
 }
 
 // Defaults for Config.
@@ -79,6 +89,23 @@ func Run(ctx context.Context, cfg Config) error {
 	mux := asynq.NewServeMux()
 	proc.Register(mux)
 
+	if len(cfg.Schedules) > 0 {
+		runner := &schedule.Runner{Entries: cfg.Schedules, Intake: intake.New(cfg.Store, client),
+			TargetEnvironment: cfg.TargetEnvironment, Balance: cfg.Balance, Log: cfg.Log}
+		mux.HandleFunc(schedule.TypeRun, runner.Handle)
+		scheduler := asynq.NewScheduler(cfg.Redis, &asynq.SchedulerOpts{
+			Logger: schedulerLogger{asynqLogger{cfg.Log}}, LogLevel: asynq.WarnLevel,
+		})
+		if err := schedule.Register(scheduler, cfg.Schedules); err != nil {
+			return err
+		}
+		if err := scheduler.Start(); err != nil {
+			return fmt.Errorf("worker: start scheduler: %w", err)
+		}
+		defer scheduler.Shutdown()
+		cfg.Log.Info().Int("schedules", len(cfg.Schedules)).Msg("scheduler started")
+	}
+
 	var servers []*asynq.Server
 	defer func() {
 		for _, s := range servers {
@@ -107,7 +134,7 @@ func serverConfig(cfg Config, p momo.Product) asynq.Config {
 	return asynq.Config{
 		Concurrency: cfg.Concurrency,
 		// Polls first: finishing what MoMo already has matters more than starting more.
-		Queues:                   map[string]int{tasks.PollQueue(p): 6, tasks.Queue(p): 4},
+		Queues:                   map[string]int{tasks.PollQueue(p): 6, tasks.Queue(p): 4, schedule.Queue: 1},
 		RetryDelayFunc:           tasks.RetryDelay,
 		IsFailure:                tasks.IsFailure,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
@@ -134,6 +161,19 @@ func (l asynqLogger) Info(args ...any)  { l.log.Info().Msg(fmt.Sprint(args...)) 
 func (l asynqLogger) Warn(args ...any)  { l.log.Warn().Msg(fmt.Sprint(args...)) }
 func (l asynqLogger) Error(args ...any) { l.log.Error().Msg(fmt.Sprint(args...)) }
 func (l asynqLogger) Fatal(args ...any) { l.log.Fatal().Msg(fmt.Sprint(args...)) }
+
+// schedulerLogger keeps Asynq's scheduler from reporting, as an error, the copy of a run that
+// another worker's scheduler enqueued first: that is the Unique option doing its job.
+type schedulerLogger struct{ asynqLogger }
+
+func (l schedulerLogger) Error(args ...any) {
+	msg := fmt.Sprint(args...)
+	if strings.Contains(msg, asynq.ErrDuplicateTask.Error()) {
+		l.log.Debug().Msg(msg)
+		return
+	}
+	l.log.Error().Msg(msg)
+}
 
 // ErrNotDurable is returned by CheckDurability when requireDurable is set and Redis could lose
 // payouts.
