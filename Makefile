@@ -4,7 +4,7 @@ GO ?= go
 REDIS_ADDR ?= 127.0.0.1:6379
 export REDIS_ADDR
 
-.PHONY: demo test test-short build vet fmt-check chaos
+.PHONY: demo test test-short build vet fmt-check chaos bench
 
 ## demo: pay the example file on an embedded Redis and the MoMo simulator, print the report
 demo:
@@ -32,3 +32,7 @@ fmt-check:
 ## chaos: 1,000 payouts while workers are SIGKILLed, Redis restarts and MoMo misbehaves
 chaos:
 	$(GO) run ./cmd/chaos
+
+## bench: product figures against baselines measured side by side; writes bench/results.json
+bench:
+	$(GO) run ./cmd/bench
