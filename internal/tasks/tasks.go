@@ -77,10 +77,11 @@ func NewTransferTask(p momo.Product, batch, ref string, o Options) *asynq.Task {
 // NewPollTask returns status poll seq of item ref, to run after delay.
 func NewPollTask(p momo.Product, batch, ref string, seq int, delay time.Duration, o Options) *asynq.Task {
 	body, _ := json.Marshal(Payload{Batch: batch, Ref: ref, Product: p, Seq: seq})
+	// Finished polls are not retained: an item polls many times, the ledger has the outcome,
+	// and retained polls would cost Redis more than the item itself.
 	return asynq.NewTask(TypeStatus, body,
 		asynq.Queue(PollQueue(p)), asynq.TaskID(PollTaskID(ref, seq)),
-		asynq.MaxRetry(o.PollMaxRetry), asynq.Timeout(o.TaskTimeout),
-		asynq.Retention(max(o.Retention, 0)), asynq.ProcessIn(delay))
+		asynq.MaxRetry(o.PollMaxRetry), asynq.Timeout(o.TaskTimeout), asynq.ProcessIn(delay))
 }
 
 // Options are the task settings shared by enqueue, the worker and the sweeper.
@@ -92,8 +93,8 @@ type Options struct {
 	PollMaxRetry int
 	// TaskTimeout bounds one run of a task. Defaults to 3 minutes, well above a MoMo round trip.
 	TaskTimeout time.Duration
-	// Retention keeps finished tasks visible in the monitor. Defaults to 1 hour; negative keeps
-	// none.
+	// Retention keeps finished transfer tasks visible in the monitor. Defaults to 1 hour;
+	// negative keeps none. Finished status polls are never kept.
 	Retention time.Duration
 }
 
