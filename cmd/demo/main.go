@@ -66,7 +66,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Sim: momosim.Config{PendingFor: time.Second, OngoingFor: 3 * time.Second, DelayedFor: 6 * time.Second},
 		Worker: worker.Config{
 			Concurrency: 10, SweepInterval: 2 * time.Second,
-			Tasks: tasks.Config{PollInitial: 500 * time.Millisecond, PollMax: 2 * time.Second, Slack: 20 * time.Second},
+			Tasks: tasks.Config{PollInitial: 500 * time.Millisecond, PollMax: 2 * time.Second,
+				Slack: 20 * time.Second, Sandbox: true},
 		},
 	})
 	if err != nil {

@@ -102,7 +102,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Concurrency: *concurrency, SweepInterval: *sweep, Log: log,
 		Schedules: entries, TargetEnvironment: cfg.MoMo.TargetEnvironment, Balance: client,
 		Tasks: tasks.Config{PollInitial: cfg.PollInitial, PollMax: cfg.PollMax,
-			PollWindow: cfg.PollWindow, CallTimeout: callTimeout()},
+			PollWindow: cfg.PollWindow, CallTimeout: callTimeout(),
+			Sandbox: cfg.MoMo.TargetEnvironment == "sandbox"},
 	})
 }
 

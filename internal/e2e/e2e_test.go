@@ -41,7 +41,7 @@ func startStack(t *testing.T, sim momosim.Config) *stack.Stack {
 			Concurrency: 8, SweepInterval: time.Second,
 			Tasks: tasks.Config{
 				PollInitial: 200 * time.Millisecond, PollMax: time.Second,
-				CallTimeout: 5 * time.Second, Slack: 5 * time.Second,
+				CallTimeout: 5 * time.Second, Slack: 5 * time.Second, Sandbox: true,
 			},
 		},
 	})
@@ -124,8 +124,8 @@ func TestBatch_ExampleFileEndsAsTestNumberTableSays(t *testing.T) {
 	assert.Equal(t, 20, status.Rows)
 	assert.Equal(t, int64(8), status.States["SUCCESSFUL"])
 	assert.Equal(t, int64(12), status.States["FAILED"])
-	// The NOT_ENOUGH_FUNDS row pauses the batch, after every row was already submitted.
-	assert.Equal(t, ledger.BatchPaused, status.Status)
+	// In the sandbox the NOT_ENOUGH_FUNDS test number fails its own row and pauses nothing.
+	assert.Equal(t, ledger.BatchReady, status.Status)
 }
 
 // assertPaidOnce checks the simulator's own ledger: every item of the batch was created exactly
@@ -269,5 +269,42 @@ func TestWorker_ShutdownMidBatchStrandsNothing(t *testing.T) {
 	c, err = st.Store.Counts(ctx, res.BatchID)
 	require.NoError(t, err)
 	assert.Equal(t, int64(40), c.Items[ledger.Successful], "%v", c.Items)
+	assertPaidOnce(t, st, res.BatchID)
+}
+
+// TestBatch_DryAccountPausesTheBatchUntilResume runs a batch on an account that can pay only
+// the first rows: the row that meets NOT_ENOUGH_FUNDS fails, the batch pauses with the rows not
+// yet submitted waiting, and after a top-up and a resume they are paid.
+func TestBatch_DryAccountPausesTheBatchUntilResume(t *testing.T) {
+	st := startStack(t, momosim.Config{Latency: 50 * time.Millisecond, PendingFor: 300 * time.Millisecond})
+	st.Sim.SetBalance("disbursement", "100")
+	res := enqueue(t, st, writeRows(t, 60), momo.Disbursement)
+	ctx := context.Background()
+	require.Eventually(t, func() bool {
+		b, err := st.Store.GetBatch(ctx, res.BatchID)
+		return err == nil && b.Status == ledger.BatchPaused
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { // what was submitted finishes; the rest waits
+		c, _ := st.Store.Counts(ctx, res.BatchID)
+		return c.Items[ledger.Submitting]+c.Items[ledger.Submitted] == 0
+	}, 30*time.Second, 50*time.Millisecond)
+	c, err := st.Store.Counts(ctx, res.BatchID)
+	require.NoError(t, err)
+	assert.Positive(t, c.Items[ledger.Validated], "rows not yet submitted wait: %v", c.Items)
+	assert.Positive(t, c.Items[ledger.Failed], "%v", c.Items)
+	b, err := st.Store.GetBatch(ctx, res.BatchID)
+	require.NoError(t, err)
+	assert.Contains(t, b.Reason, "NOT_ENOUGH_FUNDS")
+
+	st.Sim.SetBalance("disbursement", "1000000")
+	ok, err := st.Store.SetBatchStatus(ctx, res.BatchID, []string{ledger.BatchPaused}, ledger.BatchReady, "")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, st.Store.MakeAllDue(ctx, res.BatchID)) // what payoutctl resume does
+	waitDone(t, st, res.BatchID, 60*time.Second)
+	c, err = st.Store.Counts(ctx, res.BatchID)
+	require.NoError(t, err)
+	assert.Zero(t, c.Items[ledger.Validated])
+	assert.Equal(t, int64(60), c.Items[ledger.Successful]+c.Items[ledger.Failed], "%v", c.Items)
 	assertPaidOnce(t, st, res.BatchID)
 }

@@ -64,7 +64,14 @@ type Config struct {
 	// NOT_ENOUGH_FUNDS. Defaults to false: the batch pauses, the rows not yet submitted wait
 	// for a top-up and 'payoutctl resume'.
 	KeepGoingOnInsufficientFunds bool
+	// Sandbox says the target environment is MTN's sandbox, whose test number
+	// SandboxNotEnoughFundsNumber fails with NOT_ENOUGH_FUNDS without the account being dry: it
+	// then fails its row without pausing the batch.
+	Sandbox bool
 }
+
+// SandboxNotEnoughFundsNumber is the sandbox test number that answers NOT_ENOUGH_FUNDS.
+const SandboxNotEnoughFundsNumber = "46733123455"
 
 // Defaults for Config.
 const (
