@@ -4,8 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/momopay/payout/internal/cli"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
-	"github.com/momopay/payout/internal/report"
 	"github.com/momopay/payout/internal/tasks"
 )
 
@@ -32,10 +29,11 @@ func cmdList(e *env, args []string) error {
 	fmt.Fprintln(tw, "BATCH\tPRODUCT\tSTATUS\tDONE\tACCEPTED\tSUCCESSFUL\tFAILED\tOPEN")
 	paused := map[string]string{}
 	for _, id := range ids {
-		st, err := report.GetStatus(e.ctx, e.store, id)
+		view, err := batchStatus(e.ctx, e.store, id)
 		if err != nil {
 			return err
 		}
+		st := view.Status
 		status := st.Status
 		if st.ProductPaused != "" && !st.Done {
 			status += " (product paused)"
@@ -51,52 +49,6 @@ func cmdList(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "\nproduct %s is PAUSED: %s\n  fix the configuration, then 'payoutctl resume -product %s'\n", p, why, p)
 	}
 	return nil
-}
-
-func cmdStatus(e *env, args []string) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print a JSON object")
-	pos, err := parse(fs, args, 1, "one batch ID")
-	if err != nil {
-		return err
-	}
-	st, err := report.GetStatus(e.ctx, e.store, pos[0])
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(e.stdout, st)
-	}
-	return st.WriteText(e.stdout)
-}
-
-func cmdReport(e *env, args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	out := fs.String("o", "", "write the CSV to this file instead of stdout")
-	pos, err := parse(fs, args, 1, "one batch ID")
-	if err != nil {
-		return err
-	}
-	if *out == "" {
-		return report.WriteCSV(e.ctx, e.store, pos[0], e.stdout)
-	}
-	// Write beside the target and rename, so a failed report never leaves half a file.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".report-*.csv")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	err = report.WriteCSV(e.ctx, e.store, pos[0], tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), *out)
-	}
-	if err == nil {
-		fmt.Fprintf(os.Stderr, "report of batch %s written to %s\n", pos[0], *out)
-	}
-	return err
 }
 
 func cmdPause(e *env, args []string) error {

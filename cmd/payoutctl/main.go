@@ -1,11 +1,14 @@
 // Command payoutctl lets operators see and steer batches without touching Redis.
 //
 //	payoutctl list
-//	payoutctl status BATCH [-json]
+//	payoutctl status BATCH [-json] [-watch [-interval 1s]]
 //	payoutctl report BATCH [-o FILE]
 //	payoutctl pause BATCH
 //	payoutctl resume BATCH | -product disbursement|remittance
 //	payoutctl cancel BATCH
+//	payoutctl retry-failed BATCH [-reason CODE]
+//	payoutctl reconcile BATCH
+//	payoutctl sandbox-user [-callback-host HOST] [-product disbursement|remittance]
 package main
 
 import (
@@ -32,19 +35,33 @@ const usage = `usage: payoutctl COMMAND [flags]
 commands:
   list                          batches with product, status and progress
   status BATCH [-json]          rows, counts and amounts by state, and whether the batch is done
-  report BATCH [-o FILE]        one CSV row per accepted line (stdout by default)
+  status BATCH -watch [-interval 1s]
+                                a live progress bar (a line per change when not a terminal)
+                                until the batch is done, then the status
+  report BATCH [-o FILE]        one CSV row per accepted line (stdout by default), and a summary
+                                by state and reason (to stdout with -o, else to stderr)
   pause BATCH                   stop submitting the batch's remaining rows
   resume BATCH                  submit them again (after a top-up, say)
   resume -product PRODUCT       resume a product paused for bad credentials or configuration
-  cancel BATCH                  cancel rows not yet submitted; submitted ones finish`
+  cancel BATCH                  cancel rows not yet submitted; submitted ones finish
+  retry-failed BATCH [-reason CODE]
+                                pay FAILED rows again as new attempts with new reference IDs;
+                                UNKNOWN, SUBMITTING and SUBMITTED rows are never touched
+  reconcile BATCH               ask MoMo (10 queries/s at most) about UNKNOWN, SUBMITTING and
+                                SUBMITTED rows and record the final answers
+  sandbox-user [-callback-host HOST] [-product PRODUCT]
+                                create a sandbox API user and key; prints export lines
 
-// env is what every subcommand gets.
+MoMo settings come from the environment (see README, Configuration).`
+
+// env is what every subcommand gets. rdb and store are nil for commands that need no Redis.
 type env struct {
 	ctx    context.Context
 	cfg    config.Config
 	rdb    redis.UniversalClient
 	store  *ledger.Store
 	stdout io.Writer
+	stderr io.Writer
 }
 
 type command func(e *env, args []string) error
@@ -52,7 +69,11 @@ type command func(e *env, args []string) error
 var commands = map[string]command{
 	"list": cmdList, "status": cmdStatus, "report": cmdReport,
 	"pause": cmdPause, "resume": cmdResume, "cancel": cmdCancel,
+	"retry-failed": cmdRetryFailed, "reconcile": cmdReconcile, "sandbox-user": cmdSandboxUser,
 }
+
+// offline are the commands that talk to MoMo only, never to Redis.
+var offline = map[string]bool{"sandbox-user": true}
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
@@ -70,14 +91,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, rdb, err := cfg.Redis()
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return cmd(&env{ctx: ctx, cfg: cfg, rdb: rdb, store: ledger.New(rdb), stdout: stdout}, args[1:])
+	e := &env{ctx: ctx, cfg: cfg, stdout: stdout, stderr: stderr}
+	if !offline[args[0]] {
+		_, rdb, err := cfg.Redis()
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		e.rdb, e.store = rdb, ledger.New(rdb)
+	}
+	return cmd(e, args[1:])
 }
 
 // parse parses flags that may stand before or after the positional arguments, and checks

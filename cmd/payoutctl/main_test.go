@@ -28,16 +28,23 @@ const redisDB = 5
 // setup enqueues a three-row batch "b1" (no worker runs, so every item stays VALIDATED).
 func setup(t *testing.T) *ledger.Store {
 	t.Helper()
+	return setupCSV(t,
+		"msisdn,amount,external_id\n46733123470,10,=1+1\n46733123471,12.5,@SUM(A1)\n46733123472,1,ok-3\n")
+}
+
+// setupCSV enqueues the file content as batch "b1"; no worker runs, so every item stays
+// VALIDATED until the test moves it.
+func setupCSV(t *testing.T, content string) *ledger.Store {
+	t.Helper()
 	rdb := testutil.Redis(t, redisDB)
 	t.Setenv("REDIS_URL", "redis://"+testutil.RedisAddr()+"/5")
 	store := ledger.New(rdb)
 	path := filepath.Join(t.TempDir(), "pay.csv")
-	require.NoError(t, os.WriteFile(path,
-		[]byte("msisdn,amount,external_id\n46733123470,10,=1+1\n46733123471,12.5,@SUM(A1)\n46733123472,1,ok-3\n"), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 	client := asynq.NewClient(asynq.RedisClientOpt{Addr: testutil.RedisAddr(), DB: redisDB})
 	defer client.Close()
 	_, err := intake.New(store, client).Run(context.Background(), intake.Request{
-		Path: path, Product: momo.Disbursement, BatchID: "b1",
+		Path: path, Product: momo.Disbursement, BatchID: "b1", SkipInvalid: true,
 		Options: batch.Options{TargetEnvironment: "sandbox", DefaultCurrency: "EUR"},
 	})
 	require.NoError(t, err)

@@ -202,3 +202,25 @@ func (s *Store) FingerprintOwner(ctx context.Context, fingerprint string) (strin
 	}
 	return owner, nil
 }
+
+// RateWait blocks until one more use of name fits within perSecond uses a second, counted in
+// Redis so that every worker shares the limit. It returns ctx's error if ctx ends first.
+func (s *Store) RateWait(ctx context.Context, name string, perSecond int) error {
+	for {
+		now := s.now()
+		key := fmt.Sprintf("%srate:%s:%d", Prefix, name, now.Unix())
+		n, err := rateCount.Run(ctx, s.rdb, []string{key}).Int()
+		if err != nil {
+			return fmt.Errorf("ledger: rate limit: %w", err)
+		}
+		if n <= perSecond {
+			return nil
+		}
+		next := now.Truncate(time.Second).Add(time.Second)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(next.Sub(now) + time.Duration(n%50)*time.Millisecond):
+		}
+	}
+}

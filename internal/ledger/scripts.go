@@ -89,6 +89,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `)
 
+// rateCount counts one use of a per-second window. KEYS: window. Returns the count.
+var rateCount = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], 2000) end
+return n
+`)
+
 // createBatch writes a batch's metadata unless it exists. KEYS: meta. ARGV: field/value pairs.
 var createBatch = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end

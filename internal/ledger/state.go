@@ -26,7 +26,7 @@ var States = []State{Validated, Submitting, Submitted, Successful, Failed, Cance
 // Terminal reports whether no worker will touch an item in this state again on its own.
 func (s State) Terminal() bool {
 	switch s {
-	case Successful, Failed, Cancelled, Unknown:
+	case Successful, Failed, Cancelled, Unknown, Retried:
 		return true
 	}
 	return false
