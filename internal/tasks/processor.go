@@ -64,6 +64,9 @@ type Config struct {
 	// NOT_ENOUGH_FUNDS. Defaults to false: the batch pauses, the rows not yet submitted wait
 	// for a top-up and 'payoutctl resume'.
 	KeepGoingOnInsufficientFunds bool
+	// StatusRate caps status queries to MoMo at this many a second across every worker on the
+	// same Redis (MTN asks for about 10 a second per client). Zero means no cap.
+	StatusRate int
 	// Sandbox says the target environment is MTN's sandbox, whose test number
 	// SandboxNotEnoughFundsNumber fails with NOT_ENOUGH_FUNDS without the account being dry: it
 	// then fails its row without pausing the batch.

@@ -39,7 +39,7 @@ func (p *Processor) HandleStatus(ctx context.Context, t *asynq.Task) error {
 func (p *Processor) Poll(ctx context.Context, it *ledger.Item, product momo.Product, seq int) error {
 	callCtx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
 	defer cancel()
-	st, err := p.momo.GetTransfer(callCtx, product, it.Ref)
+	st, err := p.getTransfer(callCtx, product, it.Ref)
 	switch momo.Classify(err) {
 	case momo.ClassNone:
 		if st.Terminal() {
@@ -151,4 +151,14 @@ func (p *Processor) pauseBatch(ctx context.Context, it *ledger.Item, reason stri
 			p.obs.BatchPaused(it.Batch)
 		}
 	}
+}
+
+// getTransfer asks MoMo for a transfer's status within the shared status-query rate.
+func (p *Processor) getTransfer(ctx context.Context, product momo.Product, ref string) (*momo.TransferStatus, error) {
+	if p.cfg.StatusRate > 0 {
+		if err := p.store.RateWait(ctx, "status", p.cfg.StatusRate); err != nil {
+			return nil, err
+		}
+	}
+	return p.momo.GetTransfer(ctx, product, ref)
 }

@@ -176,7 +176,7 @@ func (p *Processor) submit(ctx context.Context, it *ledger.Item, product momo.Pr
 		return err
 	}
 	it.Attempts++
-	err = p.momo.Transfer(ctx, product, it.Ref, transferRequest(it))
+	err = p.momo.Transfer(ctx, product, it.Ref, transferRequest(it, p.callbackURL(it)))
 	return p.afterPost(ctx, it, product, err, log)
 }
 
@@ -184,7 +184,7 @@ func (p *Processor) submit(ctx context.Context, it *ledger.Item, product momo.Pr
 // true when the item needs no POST.
 func (p *Processor) resolve(ctx context.Context, it *ledger.Item, product momo.Product,
 	log *zerolog.Logger) (bool, error) {
-	st, err := p.momo.GetTransfer(ctx, product, it.Ref)
+	st, err := p.getTransfer(ctx, product, it.Ref)
 	switch momo.Classify(err) {
 	case momo.ClassNone:
 		log.Info().Str("state", st.Status).Msg("earlier attempt reached MoMo")
@@ -294,11 +294,12 @@ func (p *Processor) schedulePoll(ctx context.Context, it *ledger.Item, product m
 	return p.store.AdvancePoll(ctx, it.Batch, it.Ref, seq, p.now().Add(delay+p.cfg.Slack))
 }
 
-func transferRequest(it *ledger.Item) momo.TransferRequest {
+// transferRequest is the transfer of an item; callback, when not empty, is its X-Callback-Url.
+func transferRequest(it *ledger.Item, callback string) momo.TransferRequest {
 	return momo.TransferRequest{
 		Amount: it.Amount, Currency: it.Currency, ExternalID: it.ExternalID,
 		Payee:        momo.Party{PartyIDType: it.PartyIDType, PartyID: it.PartyID},
-		PayerMessage: it.PayerMsg, PayeeNote: it.PayeeNote,
+		PayerMessage: it.PayerMsg, PayeeNote: it.PayeeNote, CallbackURL: callback,
 	}
 }
 
