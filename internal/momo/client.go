@@ -51,6 +51,9 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// CallbackURL returns Config.CallbackURL, the X-Callback-Url of transfers that name none.
+func (c *Client) CallbackURL() string { return c.cfg.CallbackURL }
+
 // call describes one API request.
 type call struct {
 	op       string // for errors: "create transfer"
@@ -59,7 +62,7 @@ type call struct {
 	path     string // escaped, starting with "/"
 	body     []byte // JSON; nil sends no body
 	refID    string // X-Reference-Id, when non-empty
-	callback bool   // send X-Callback-Url when configured
+	callback string // X-Callback-Url, when non-empty
 	noEnv    bool   // leave out X-Target-Environment (token, provisioning)
 }
 
@@ -150,8 +153,8 @@ func (c *Client) newRequest(ctx context.Context, p Product, cl call) (*http.Requ
 	if cl.refID != "" {
 		req.Header.Set("X-Reference-Id", cl.refID)
 	}
-	if cl.callback && c.cfg.CallbackURL != "" {
-		req.Header.Set("X-Callback-Url", c.cfg.CallbackURL)
+	if cl.callback != "" {
+		req.Header.Set("X-Callback-Url", cl.callback)
 	}
 	return req, nil
 }

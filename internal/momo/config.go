@@ -37,8 +37,10 @@ type Config struct {
 	// SubscriptionKeys holds each product's primary subscription key. At least one product
 	// is required; a call for a product without a key fails with ErrNoSubscriptionKey.
 	SubscriptionKeys map[Product]string
-	// CallbackURL is sent as X-Callback-Url on transfers. Its host must equal the API user's
-	// providerCallbackHost. Defaults to empty: no header is sent.
+	// CallbackURL is sent as X-Callback-Url on transfers whose TransferRequest names none.
+	// Its host must equal the API user's providerCallbackHost. The payout worker uses it as
+	// the base of each transfer's own callback URL (see Client.CallbackURL). Defaults to
+	// empty: no header is sent.
 	CallbackURL string
 	// HTTPClient sends the requests. Defaults to a client with a DefaultHTTPTimeout timeout
 	// that does not follow redirects (a redirected POST would be resent as a GET).

@@ -1,6 +1,7 @@
 package momo
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,6 +35,10 @@ type TransferRequest struct {
 	Payee        Party  // who is paid
 	PayerMessage string // at most 160 characters
 	PayeeNote    string // at most 160 characters
+	// CallbackURL is sent as X-Callback-Url instead of Config.CallbackURL, so that each
+	// transfer can name its own callback. Its host must equal the API user's
+	// providerCallbackHost. Defaults to empty: Config.CallbackURL is sent, if set.
+	CallbackURL string
 }
 
 // transferBody is TransferRequest as MoMo spells it.
@@ -59,7 +64,10 @@ func (c *Client) Transfer(ctx context.Context, p Product, referenceID string,
 	if err := req.check(); err != nil {
 		return err
 	}
-	body, err := json.Marshal(transferBody(req))
+	body, err := json.Marshal(transferBody{
+		Amount: req.Amount, Currency: req.Currency, ExternalID: req.ExternalID,
+		Payee: req.Payee, PayerMessage: req.PayerMessage, PayeeNote: req.PayeeNote,
+	})
 	if err != nil {
 		return errorf(op, err)
 	}
@@ -71,7 +79,7 @@ func (c *Client) Transfer(ctx context.Context, p Product, referenceID string,
 		path:     "/" + string(p) + "/v1_0/transfer",
 		body:     body,
 		refID:    referenceID,
-		callback: true,
+		callback: cmp.Or(req.CallbackURL, c.cfg.CallbackURL),
 	}
 	_, err = c.withToken(ctx, p, cl, http.StatusAccepted)
 	return err
@@ -89,6 +97,10 @@ func (r TransferRequest) check() error {
 		if strings.TrimSpace(f.value) == "" {
 			return fmt.Errorf("%w: create transfer: %s is empty", ErrInvalidRequest, f.name)
 		}
+	}
+	if err := validateURL("callback URL", r.CallbackURL, false); err != nil {
+		return fmt.Errorf("%w: create transfer: callback URL must be an absolute http or https URL",
+			ErrInvalidRequest)
 	}
 	return nil
 }
