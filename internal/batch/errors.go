@@ -1,14 +1,27 @@
 package batch
 
 import (
+	"errors"
 	"strconv"
 	"strings"
+)
+
+// Causes of a fatal *ReadError or *HeaderError that callers may test with errors.Is.
+var (
+	// ErrFileTooLarge means the file has more bytes than Options.MaxFileBytes.
+	ErrFileTooLarge = errors.New("batch: file too large")
+	// ErrRecordTooLong means one record has more bytes than Options.MaxLineBytes.
+	ErrRecordTooLong = errors.New("batch: record too long")
+	// ErrTooManyRows means the file has more data rows than Options.MaxRows.
+	ErrTooManyRows = errors.New("batch: too many rows")
 )
 
 // FieldError is one problem in one cell.
 type FieldError struct {
 	// Column is the canonical column name ("msisdn", "amount", ...), whatever the header
-	// called it.
+	// called it. A cell outside the known columns is named by its header text in double
+	// quotes (`"Branch Office"`), or by its 1-based position when the header has no text
+	// for it.
 	Column string
 	// Reason says what is wrong, e.g. "amount has 3 decimals, EUR allows 2".
 	Reason string
@@ -57,12 +70,18 @@ type HeaderError struct {
 	Line int
 	// Reason says what is wrong, e.g. "missing required column amount".
 	Reason string
+	// Err is the cause when there is one to test for: ErrFileTooLarge, ErrRecordTooLong or
+	// the underlying reader's error. Usually nil.
+	Err error
 }
 
 // Error returns, for example, "batch: pay.csv: line 1: missing required column amount".
 func (e *HeaderError) Error() string {
 	return prefix(e.File) + linePart(e.Line) + e.Reason
 }
+
+// Unwrap returns the cause, so that errors.Is(err, ErrFileTooLarge) works.
+func (e *HeaderError) Unwrap() error { return e.Err }
 
 // ReadError is a fatal error met while reading rows: the underlying reader failed or the
 // CSV quoting is malformed. Reading cannot go on after it.
@@ -74,7 +93,8 @@ type ReadError struct {
 	// Reason says what is wrong, e.g. `bare " in non-quoted-field (at position 5)`.
 	Reason string
 	// Err is the cause: a *csv.ParseError whose line numbers count physical lines of the
-	// file, or the underlying reader's error.
+	// file, ErrFileTooLarge, ErrRecordTooLong, ErrTooManyRows, or the underlying reader's
+	// error.
 	Err error
 }
 
@@ -86,6 +106,27 @@ func (e *ReadError) Error() string {
 
 // Unwrap returns the cause, so that errors.Is(err, csv.ErrQuote) works.
 func (e *ReadError) Unwrap() error { return e.Err }
+
+// limitError is what the limiting readers return once a limit is passed: its text is the
+// reason for the user, and it unwraps to one of the Err... sentinels.
+type limitError struct {
+	cause  error
+	reason string
+}
+
+func (e *limitError) Error() string { return e.reason }
+
+func (e *limitError) Unwrap() error { return e.cause }
+
+// readReason describes an error of the underlying reader: a passed limit by its reason,
+// anything else as "read: ...".
+func readReason(err error) string {
+	var lim *limitError
+	if errors.As(err, &lim) {
+		return lim.reason
+	}
+	return "read: " + err.Error()
+}
 
 // prefix starts every message of this package: "batch: FILE: ", or "batch: " without a
 // file name.

@@ -212,16 +212,42 @@ func TestReader_MultiLineHeaderCell(t *testing.T) {
 	assert.Equal(t, "note for\nthe office", r.Header()[3])
 }
 
-func TestReader_UTF16FileIsRefused(t *testing.T) {
-	_, err := NewReader(strings.NewReader("\xff\xfem\x00s\x00"), Options{File: "f.csv"})
+func TestReader_UTF16WithBOMIsConverted(t *testing.T) {
+	utf16 := func(s string, bigEndian bool) string {
+		var b strings.Builder
+		for _, c := range s {
+			if bigEndian {
+				b.WriteByte(0)
+			}
+			b.WriteByte(byte(c))
+			if !bigEndian {
+				b.WriteByte(0)
+			}
+		}
+		return b.String()
+	}
+	text := "msisdn,amount,currency\r\n256772123456,10,UGX\r\n"
+	for _, tt := range []struct{ bom, enc string }{
+		{"\xff\xfe", EncodingUTF16LE}, {"\xfe\xff", EncodingUTF16BE},
+	} {
+		t.Run(tt.enc, func(t *testing.T) {
+			in := tt.bom + utf16(text, tt.enc == EncodingUTF16BE)
+			r, err := NewReader(strings.NewReader(in), Options{File: "f.csv"})
+			require.NoError(t, err)
+			assert.Equal(t, tt.enc, r.Encoding())
+			assert.Equal(t, []string{"msisdn", "amount", "currency"}, r.Header())
 
-	var headerErr *HeaderError
-	require.ErrorAs(t, err, &headerErr)
-	assert.Equal(t, "batch: f.csv: file is UTF-16 encoded: save it as UTF-8 CSV", err.Error())
+			rows, rejects := readAll(t, r)
+			assert.Empty(t, rejects)
+			require.Len(t, rows, 1)
+			assert.Equal(t, 2, rows[0].Line)
+			assert.Equal(t, "256772123456", rows[0].PartyID)
+		})
+	}
 }
 
 func TestReader_OverlongHeaderIsRefused(t *testing.T) {
-	in := "msisdn,amount,currency," + strings.Repeat("x", maxHeaderLen)
+	in := "msisdn,amount,currency," + strings.Repeat("x", DefaultMaxLineBytes)
 	_, err := NewReader(strings.NewReader(in), Options{})
 
 	var headerErr *HeaderError
@@ -304,13 +330,14 @@ func TestReader_EveryRuleNamesLineAndColumn(t *testing.T) {
 		return col + " has " + strconv.Itoa(n) + " characters, at most " + strconv.Itoa(limit) + " allowed"
 	}
 	want := map[int][]FieldError{
-		2:  {{"msisdn", "local number 0772123456 needs -country"}},
-		3:  {{"msisdn", "phone number may only hold digits, spaces, '-', '.', '(', ')' and a leading '+'"}},
-		4:  {{"msisdn", "phone number has 4 digits, needs 8 to 15 with the country code"}},
-		5:  {{"amount", "amount has 1 decimal, UGX allows 0"}},
-		6:  {{"amount", "amount must be positive"}},
-		7:  {{"amount", "amount must be positive"}},
-		8:  {{"amount", "amount is not a decimal number (use '.' for decimals and no thousands separators)"}},
+		2: {{"msisdn", "local number 0772123456 needs -country"}},
+		3: {{"msisdn", "phone number may only hold digits, spaces, '-', '.', '(', ')' and a leading '+'"}},
+		4: {{"msisdn", "phone number has 4 digits, needs 8 to 15 with the country code"}},
+		5: {{"amount", "amount has 1 decimal, UGX allows 0"}},
+		6: {{"amount", "amount must be positive"}},
+		7: {{"amount", "amount must be positive"}},
+		8: {{"amount", `amount "1500,50" has a ',' that does not separate groups of 3 ` +
+			"digits; use -decimal-comma if the file uses decimal commas"}},
 		9:  {{"currency", "currency GHS is not accepted in target environment mtnuganda (allowed: UGX)"}},
 		10: {{"currency", `unknown currency "ABC"`}},
 		11: {{"payer_message", long("payer_message", 161, 160)}},
@@ -515,15 +542,17 @@ func TestReader_ShortRowReportsMissingCells(t *testing.T) {
 	assert.Equal(t, []FieldError{{"currency", "currency is empty"}}, rowErr.Fields)
 }
 
-func TestReader_InvalidUTF8TextIsRefused(t *testing.T) {
+func TestReader_InvalidUTF8IsARowErrorWhenUTF8IsForced(t *testing.T) {
 	in := "msisdn,amount,currency,name\n256772123456,1,UGX,caf\xe9\n"
-	r, err := NewReader(strings.NewReader(in), Options{})
+	r, err := NewReader(strings.NewReader(in), Options{File: "f.csv", Encoding: "UTF-8"})
 	require.NoError(t, err)
+	assert.Equal(t, EncodingUTF8, r.Encoding())
 
 	_, err = r.Next()
 	var rowErr *RowError
 	require.ErrorAs(t, err, &rowErr)
-	assert.Equal(t, []FieldError{{"name", "name is not valid UTF-8 text"}}, rowErr.Fields)
+	assert.Equal(t, "batch: f.csv: line 2, column name: cell is not valid UTF-8 text (byte 4); "+
+		"if the file is not UTF-8, read it with -encoding windows-1252", err.Error())
 }
 
 func TestReader_MalformedHeaderIsHeaderError(t *testing.T) {
