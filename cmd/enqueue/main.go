@@ -52,6 +52,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	accountRate := fs.Float64("account-rate", 5, "account checks per second with -validate-accounts")
 	at := fs.String("at", "", "pay at this time (RFC 3339, e.g. 2026-12-24T09:00:00+03:00) instead of now")
 	in := fs.Duration("in", 0, "pay after this long (e.g. 2h) instead of now")
+	columns := fs.String("map", "", "map our fields to the file's headers: 'msisdn=Mobile Number,amount=Amount,...'")
+	headerLine := fs.Int("header-line", 0, "the header's line number, for files with guidance lines above it")
+	decimalComma := fs.Bool("decimal-comma", false, "amounts use a decimal comma (1500,50); never read as 150050")
+	encoding := fs.String("encoding", "auto", "file encoding: auto, utf-8 or windows-1252 (UTF-16 with a BOM is always detected)")
+	strictMessages := fs.Bool("strict-messages", false, "refuse messages with characters MoMo has refused (& < > quotes) instead of replacing them")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: enqueue -product disbursement|remittance [flags] FILE.csv")
 		fs.PrintDefaults()
@@ -74,6 +79,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return cli.Usagef("-confirm-total: %v", err)
 	}
+	columnMap, err := batch.ParseColumnMap(*columns)
+	if err != nil {
+		return cli.Usagef("-map: %v", err)
+	}
 	if *accountRate <= 0 {
 		return cli.Usagef("-account-rate must be positive")
 	}
@@ -91,7 +100,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Limits: intake.Limits{MaxRow: cfg.MaxRowAmount, MaxBatch: cfg.MaxBatchAmount,
 			ConfirmAbove: cfg.ConfirmAbove},
 		Options: batch.Options{DefaultCurrency: strings.ToUpper(*currency),
-			Country: strings.ToUpper(*country), TargetEnvironment: cfg.MoMo.TargetEnvironment},
+			Country: strings.ToUpper(*country), TargetEnvironment: cfg.MoMo.TargetEnvironment,
+			ColumnMap: columnMap, HeaderLine: *headerLine, DecimalComma: *decimalComma,
+			Encoding: *encoding, StrictMessages: *strictMessages},
 	}
 	if !*skipBalance || *validateAccounts {
 		client, err := momoClient(cfg, p, *skipBalance)
@@ -205,6 +216,12 @@ func printRowErrors(w io.Writer, res *intake.Result) {
 }
 
 func printResult(w io.Writer, req intake.Request, res *intake.Result) {
+	if res.Encoding != "" && res.Encoding != "utf-8" {
+		fmt.Fprintf(w, "note: %s is %s; converted to UTF-8 while reading\n", req.Path, res.Encoding)
+	}
+	if res.SkippedHeaders > 0 {
+		fmt.Fprintf(w, "note: %d header row(s) repeated inside the file were skipped\n", res.SkippedHeaders)
+	}
 	switch {
 	case req.DryRun:
 		fmt.Fprintf(w, "dry run: batch %s would pay %d payouts via %s: %s (%d rows read, %d rejected); nothing written\n",

@@ -139,7 +139,7 @@ func TestEnqueue_MissingTargetEnvironmentIsNamed(t *testing.T) {
 // is refused instead of silently landing in the first batch.
 func TestEnqueue_RerunWithOtherOptionsIsRefused(t *testing.T) {
 	store := setup(t)
-	path := writeFile(t, "pay.csv", "msisdn,amount\n46733123470,10\n0772123456,5\n")
+	path := writeFile(t, "pay.csv", "msisdn,amount\n+46733123470,10\n0772123456,5\n")
 	code, out, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-skip-invalid", "-batch", "b1", path)
 	require.Equal(t, cli.ExitOK, code, stderr)
 	assert.Contains(t, out, "1 accepted, 1 rejected")
@@ -148,7 +148,8 @@ func TestEnqueue_RerunWithOtherOptionsIsRefused(t *testing.T) {
 
 	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-skip-invalid", "-country", "UG", "-batch", "b1", path)
 	assert.Equal(t, cli.ExitFailure, code)
-	assert.Contains(t, stderr, "other options")
+	assert.Contains(t, stderr, `batch "b1" exists with other`)
+	assert.Contains(t, stderr, "choose a new batch ID")
 	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-skip-invalid", "-country", "UG", path)
 	assert.Equal(t, cli.ExitFailure, code)
 	assert.Contains(t, stderr, `already enqueued as batch "b1"`)

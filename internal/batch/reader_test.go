@@ -564,3 +564,18 @@ func TestReader_MalformedHeaderIsHeaderError(t *testing.T) {
 	assert.Equal(t, `batch: f.csv: line 2: malformed header: extraneous or missing " in `+
 		`quoted-field (at position 25)`, err.Error())
 }
+
+func TestReader_ValueBeyondTheHeaderIsRefused(t *testing.T) {
+	// An unquoted thousands separator splits the amount: 1,500.00 must not be paid as 1.
+	r, err := NewReader(strings.NewReader("msisdn,amount\n256770907001,1,500.00\n256770907002,5,,\n"),
+		Options{File: "f.csv", DefaultCurrency: "EUR"})
+	require.NoError(t, err)
+	_, err = r.Next()
+	var rowErr *RowError
+	require.ErrorAs(t, err, &rowErr)
+	assert.Equal(t, 2, rowErr.Line)
+	assert.Contains(t, rowErr.Error(), "column 3: the row has a value beyond the header's 2 columns")
+	row, err := r.Next()
+	require.NoError(t, err, "empty trailing cells are fine")
+	assert.Equal(t, int64(500), row.Amount.Minor)
+}

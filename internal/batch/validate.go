@@ -104,6 +104,13 @@ func (r *Reader) parseRow(rec []string, line int) (Row, []FieldError) {
 func (c *rowCheck) checkCells() {
 	for i, cell := range c.rec {
 		reason := cellProblem(cell)
+		if reason == "" && i >= len(c.r.header) && trimCell(cell) != "" {
+			// An unquoted "1,500.00" splits one amount over two cells: paying the first
+			// half would pay the wrong amount, so a row longer than the header is refused.
+			reason = fmt.Sprintf("the row has a value beyond the header's %d columns "+
+				"(an unquoted separator, such as the comma in 1,500.00?): quote the cell or "+
+				"remove the separator", len(c.r.header))
+		}
 		if reason == "" {
 			continue
 		}

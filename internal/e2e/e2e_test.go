@@ -276,9 +276,11 @@ func TestWorker_ShutdownMidBatchStrandsNothing(t *testing.T) {
 // the first rows: the row that meets NOT_ENOUGH_FUNDS fails, the batch pauses with the rows not
 // yet submitted waiting, and after a top-up and a resume they are paid.
 func TestBatch_DryAccountPausesTheBatchUntilResume(t *testing.T) {
-	st := startStack(t, momosim.Config{Latency: 50 * time.Millisecond, PendingFor: 300 * time.Millisecond})
+	// 200 POSTs at 100 ms, eight at a time, take 2.5 s; the first NOT_ENOUGH_FUNDS is known
+	// after about half a second, so most rows are still waiting when the batch pauses.
+	st := startStack(t, momosim.Config{Latency: 100 * time.Millisecond, PendingFor: 200 * time.Millisecond})
 	st.Sim.SetBalance("disbursement", "100")
-	res := enqueue(t, st, writeRows(t, 60), momo.Disbursement)
+	res := enqueue(t, st, writeRows(t, 200), momo.Disbursement)
 	ctx := context.Background()
 	require.Eventually(t, func() bool {
 		b, err := st.Store.GetBatch(ctx, res.BatchID)
@@ -305,6 +307,6 @@ func TestBatch_DryAccountPausesTheBatchUntilResume(t *testing.T) {
 	c, err = st.Store.Counts(ctx, res.BatchID)
 	require.NoError(t, err)
 	assert.Zero(t, c.Items[ledger.Validated])
-	assert.Equal(t, int64(60), c.Items[ledger.Successful]+c.Items[ledger.Failed], "%v", c.Items)
+	assert.Equal(t, int64(200), c.Items[ledger.Successful]+c.Items[ledger.Failed], "%v", c.Items)
 	assertPaidOnce(t, st, res.BatchID)
 }

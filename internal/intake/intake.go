@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,10 +71,17 @@ type Request struct {
 
 // Result says what happened.
 type Result struct {
-	BatchID     string
-	Fingerprint string // of the file's content
-	Spec        string // of the content and the options it was read with
-	Rows        int    // data rows read
+	BatchID string
+	// Fingerprint is of the payouts the file holds (each accepted row's payee, amount, IDs and
+	// messages, in order), so a file re-saved with other line ends or blank lines still has
+	// the fingerprint of the first: the same-file guard catches it.
+	Fingerprint string
+	// Spec is of the payouts with their line numbers and the options the file was read with:
+	// the batch's identity.
+	Spec string
+	// FileHash is of the file's bytes: the second pass must read exactly the same file.
+	FileHash    string
+	Rows        int // data rows read
 	Accepted    int
 	Rejected    int
 	Totals      map[string]int64 // accepted amount per currency, in minor units
@@ -82,10 +90,16 @@ type Result struct {
 	RejectsFile string
 	// Existing names a batch that already holds this file's content, found by a dry run.
 	Existing string
+	// Encoding is the file's detected encoding; SkippedHeaders counts header rows repeated
+	// mid-file, which were skipped.
+	Encoding       string
+	SkippedHeaders int
 	// AlreadyEnqueued means the batch existed and was complete: nothing was added.
 	AlreadyEnqueued bool
 	NewItems        int // items written by this run
 	Tasks           int // tasks enqueued by this run
+
+	lineHash string // of the accepted rows with their line numbers
 }
 
 // TotalString formats the totals for people: "EUR 1500.50, UGX 20000".
@@ -131,7 +145,7 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 	if res.Accepted == 0 {
 		return res, ErrNothingToPay
 	}
-	res.Spec = spec(req, res.Fingerprint)
+	res.Spec = spec(req, res.lineHash)
 	if res.BatchID, err = batchID(req, res.Spec); err != nil {
 		return res, err
 	}
@@ -139,7 +153,11 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 		return res, err
 	}
 	if req.DryRun {
-		res.Existing, err = in.store.FingerprintOwner(ctx, res.Fingerprint)
+		for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
+			if res.Existing == "" && err == nil {
+				res.Existing, err = in.store.FingerprintOwner(ctx, fp)
+			}
+		}
 		return res, err
 	}
 	return res, in.write(ctx, req, res, guard)
@@ -147,26 +165,37 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 
 // spec identifies what a run would pay: the file's content read with these options. Two runs
 // with the same spec pay the same rows; a batch is only ever continued under its own spec.
-func spec(req Request, fingerprint string) string {
+func spec(req Request, rowsWithLines string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%v", fingerprint, req.Product,
-		req.Options.TargetEnvironment, req.Options.DefaultCurrency, req.Options.Country,
-		req.SkipInvalid, req.Strict)
+	o := req.Options
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%v\x00%d\x00%v\x00%v\x00%s\x00%v",
+		rowsWithLines, req.Product, o.TargetEnvironment, o.DefaultCurrency, o.Country,
+		req.SkipInvalid, req.Strict, o.HeaderLine, o.DecimalComma, o.StrictMessages, o.Encoding,
+		sortedColumnMap(o.ColumnMap))
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// validate reads the whole file once: row errors, totals and the content fingerprint.
+// validate reads the whole file once: row errors, totals and the fingerprints.
 func validate(req Request, guard *rowGuard) (*Result, error) {
+	if info, err := os.Stat(req.Path); err != nil {
+		return nil, fmt.Errorf("intake: %w", err)
+	} else if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("intake: %s is not a regular file: enqueue reads a file twice "+
+			"(to validate it whole, then to write it), so save a pipe or stream to a file first", req.Path)
+	}
 	res := &Result{Totals: map[string]int64{}}
-	hash := sha256.New()
+	hash, rows, lines := sha256.New(), sha256.New(), sha256.New()
 	var tee io.Writer = hash
 	if req.Progress != nil {
 		tee = io.MultiWriter(hash, req.Progress)
 	}
 	defer guard.done()
-	err := eachRow(req, tee, nil, guard, func(row batch.Row, rowErr *batch.RowError, warn string) error {
-		if warn != "" && len(res.Warnings) < MaxReportedErrors {
-			res.Warnings = append(res.Warnings, warn)
+	var info readInfo
+	err := eachRow(req, tee, &info, guard, func(row batch.Row, rowErr *batch.RowError, warnings []string) error {
+		for _, w := range warnings {
+			if len(res.Warnings) < MaxReportedErrors {
+				res.Warnings = append(res.Warnings, w)
+			}
 		}
 		if rowErr != nil {
 			res.Rejected++
@@ -176,6 +205,10 @@ func validate(req Request, guard *rowGuard) (*Result, error) {
 			return nil
 		}
 		res.Accepted++
+		canon := canonical(row)
+		_, _ = rows.Write(canon)
+		fmt.Fprintf(lines, "%d\x00", row.Line)
+		_, _ = lines.Write(canon)
 		sum, err := money.Add(res.Totals[row.Amount.Currency], row.Amount.Minor)
 		if err != nil {
 			return fmt.Errorf("intake: %s: line %d: total overflows: %w", req.Path, row.Line, err)
@@ -184,15 +217,32 @@ func validate(req Request, guard *rowGuard) (*Result, error) {
 		return nil
 	})
 	res.Rows = res.Accepted + res.Rejected
-	res.Fingerprint = hex.EncodeToString(hash.Sum(nil))
+	res.FileHash = hex.EncodeToString(hash.Sum(nil))
+	res.Fingerprint = hex.EncodeToString(rows.Sum(nil))
+	res.lineHash = hex.EncodeToString(lines.Sum(nil))
+	res.Encoding, res.SkippedHeaders = info.Encoding, info.SkippedHeaders
 	return res, err
 }
 
+// canonical is an accepted row as the payout it makes, independent of how the file spelt it.
+func canonical(row batch.Row) []byte {
+	return fmt.Appendf(nil, "%s\x00%s\x00%d\x00%s\x00%s\x00%s\x00%s\x00%s\x01",
+		row.PartyIDType, row.PartyID, row.Amount.Minor, row.Amount.Currency, row.ExternalID,
+		row.PayerMessage, row.PayeeNote, row.Name)
+}
+
+// readInfo is what a pass learns about the file besides its rows.
+type readInfo struct {
+	Header         []string
+	Encoding       string // as detected: utf-8, utf-16le, windows-1252...
+	SkippedHeaders int    // header rows repeated mid-file
+}
+
 // eachRow streams the file through the batch reader, copying every byte read into tee (when
-// not nil) and storing the header cells in header (when not nil). Every pass over the file
-// applies the same checks across rows, so every pass agrees on which rows are accepted.
-func eachRow(req Request, tee io.Writer, header *[]string, guard *rowGuard,
-	fn func(batch.Row, *batch.RowError, string) error) error {
+// not nil) and filling info (when not nil). Every pass over the file applies the same checks
+// across rows, so every pass agrees on which rows are accepted. fn gets a row's warnings.
+func eachRow(req Request, tee io.Writer, info *readInfo, guard *rowGuard,
+	fn func(batch.Row, *batch.RowError, []string) error) error {
 	f, err := os.Open(req.Path)
 	if err != nil {
 		return fmt.Errorf("intake: %w", err)
@@ -206,8 +256,9 @@ func eachRow(req Request, tee io.Writer, header *[]string, guard *rowGuard,
 	if err != nil {
 		return err
 	}
-	if header != nil {
-		*header = r.Header()
+	if info != nil {
+		info.Header = r.Header()
+		info.Encoding = r.Encoding()
 	}
 	dups := newDupCheck(req.Path, req.Strict)
 	for {
@@ -215,9 +266,12 @@ func eachRow(req Request, tee io.Writer, header *[]string, guard *rowGuard,
 		var rowErr *batch.RowError
 		switch {
 		case errors.Is(err, io.EOF):
+			if info != nil {
+				info.SkippedHeaders = r.SkippedHeaders()
+			}
 			return nil
 		case errors.As(err, &rowErr):
-			err = fn(row, rowErr, "")
+			err = fn(row, rowErr, nil)
 		case err != nil:
 			return err
 		default:
@@ -227,7 +281,11 @@ func eachRow(req Request, tee io.Writer, header *[]string, guard *rowGuard,
 					return err
 				}
 			}
-			err = fn(row, rowErr, warn)
+			warnings := row.Warnings
+			if warn != "" {
+				warnings = append(warnings, warn)
+			}
+			err = fn(row, rowErr, warnings)
 		}
 		if err != nil {
 			return err
@@ -256,4 +314,13 @@ func batchID(req Request, spec string) (string, error) {
 		base = "batch"
 	}
 	return base + "-" + spec[:12], nil
+}
+
+func sortedColumnMap(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -2,7 +2,9 @@ package intake
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -29,14 +32,11 @@ const enqueueWorkers = 8
 
 // write records the batch and its items, opens it and enqueues its tasks.
 func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *rowGuard) error {
-	owner, err := in.store.ClaimFingerprint(ctx, res.Fingerprint, res.BatchID)
+	unlock, err := in.lockBatch(ctx, res.BatchID)
 	if err != nil {
 		return err
 	}
-	if owner != res.BatchID && !req.AllowSameFile {
-		return fmt.Errorf("intake: this file's content was already enqueued as batch %q; "+
-			"pass -allow-same-file to pay it again under batch %q", owner, res.BatchID)
-	}
+	defer unlock()
 	existing, err := in.store.GetBatch(ctx, res.BatchID)
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		return err
@@ -48,6 +48,23 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 		if existing.Status != ledger.BatchLoading {
 			res.AlreadyEnqueued = true
 			return in.restoreTasks(ctx, req, res)
+		}
+		// An earlier run died while writing. Nothing of a loading batch can have been paid,
+		// so it is written again from scratch rather than trusted.
+		if err := in.store.DiscardLoading(ctx, res.BatchID); err != nil {
+			return err
+		}
+	}
+	// The same bytes, or the same payouts in a file saved anew, under another batch ID would
+	// pay everyone twice.
+	for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
+		owner, err := in.store.ClaimFingerprint(ctx, fp, res.BatchID)
+		if err != nil {
+			return err
+		}
+		if owner != res.BatchID && !req.AllowSameFile {
+			return fmt.Errorf("intake: this file's payouts were already enqueued as batch %q; "+
+				"pass -allow-same-file to pay them again under batch %q", owner, res.BatchID)
 		}
 	}
 	// The rejects file comes before any item: if it cannot be written, nothing is.
@@ -77,6 +94,46 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 	}
 	return in.enqueueAll(ctx, req, res)
 }
+
+// lockBatch serialises enqueue runs of one batch, across processes: a second run waits for
+// the first and then finds its batch complete. The lock is renewed while held.
+func (in *Intake) lockBatch(ctx context.Context, id string) (func(), error) {
+	const ttl = 30 * time.Second
+	for {
+		token, err := in.store.Lock(ctx, id, "enqueue", ttl)
+		if err != nil {
+			return nil, err
+		}
+		if token != "" {
+			done := make(chan struct{})
+			go func() {
+				t := time.NewTicker(ttl / 3)
+				defer t.Stop()
+				for {
+					select {
+					case <-done:
+						return
+					case <-t.C:
+						_, _ = in.store.ExtendLock(ctx, id, "enqueue", token, ttl)
+					}
+				}
+			}()
+			return func() {
+				close(done)
+				_ = in.store.Unlock(context.WithoutCancel(ctx), id, "enqueue", token)
+			}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// ErrFileChanged means the file changed between the validation pass and the writing pass;
+// the batch was not opened, and nothing of it can be paid.
+var ErrFileChanged = errors.New("intake: the file changed while it was being enqueued")
 
 // sameBatch refuses to continue an existing batch of other content, product or options: the
 // rows this run accepts might not be the rows the batch holds.
@@ -115,7 +172,8 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 		chunk = chunk[:0]
 		return err
 	}
-	err := eachRow(req, nil, nil, guard, func(row batch.Row, rowErr *batch.RowError, _ string) error {
+	hash := sha256.New()
+	err := eachRow(req, hash, nil, guard, func(row batch.Row, rowErr *batch.RowError, _ []string) error {
 		if rowErr != nil {
 			return nil
 		}
@@ -125,10 +183,20 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return err
 	}
-	return flush()
+	if hex.EncodeToString(hash.Sum(nil)) != res.FileHash {
+		if derr := in.store.DiscardLoading(ctx, res.BatchID); derr != nil {
+			return errors.Join(ErrFileChanged, derr)
+		}
+		return fmt.Errorf("%w: %s; nothing was enqueued, run the command again on the final file",
+			ErrFileChanged, req.Path)
+	}
+	return nil
 }
 
 func newItem(batchID string, row batch.Row) ledger.NewItem {
@@ -247,15 +315,15 @@ func writeRejects(req Request, res *Result, guard *rowGuard) (string, error) {
 	}
 	defer os.Remove(tmp.Name())
 	w := csv.NewWriter(tmp)
-	var header []string
+	var info readInfo
 	wroteHeader := false
-	err = eachRow(req, nil, &header, guard, func(_ batch.Row, rowErr *batch.RowError, _ string) error {
+	err = eachRow(req, nil, &info, guard, func(_ batch.Row, rowErr *batch.RowError, _ []string) error {
 		if rowErr == nil {
 			return nil
 		}
 		if !wroteHeader {
 			wroteHeader = true
-			if err := w.Write(report.SafeCells(append([]string{"line", "error"}, header...))); err != nil {
+			if err := w.Write(report.SafeCells(append([]string{"line", "error"}, info.Header...))); err != nil {
 				return err
 			}
 		}

@@ -103,14 +103,23 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 `)
 
-// commitBatch records a loading batch's row counts and opens it. KEYS: meta. ARGV: rows,
-// accepted, rejected. Returns 1 when committed, 0 when the batch was not loading, -1 when it
-// does not exist.
+// commitBatch records a loading batch's row counts and opens it, if it holds exactly the
+// accepted number of items. KEYS: meta, order. ARGV: rows, accepted, rejected. Returns 1 when
+// committed, 0 when the batch was not loading, -1 when it does not exist, -2 when its item
+// count differs.
 var commitBatch = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return -1 end
 if st ~= 'loading' then return 0 end
+if redis.call('ZCARD', KEYS[2]) ~= tonumber(ARGV[2]) then return -2 end
 redis.call('HSET', KEYS[1], 'rows', ARGV[1], 'acc', ARGV[2], 'rej', ARGV[3], 'status', 'ready')
+return 1
+`)
+
+// markDiscarding claims a loading batch for deletion. KEYS: meta. Returns 1 when claimed.
+var markDiscarding = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'status') ~= 'loading' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'discarding')
 return 1
 `)
 

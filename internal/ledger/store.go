@@ -68,12 +68,16 @@ func (s *Store) CreateBatch(ctx context.Context, b Batch) (bool, *Batch, error) 
 // CommitBatch records the file's row counts and opens a loading batch for payment. Committing a
 // batch that is already open changes nothing.
 func (s *Store) CommitBatch(ctx context.Context, id string, rows, accepted, rejected int) error {
-	n, err := commitBatch.Run(ctx, s.rdb, []string{metaKey(id)}, rows, accepted, rejected).Int()
+	n, err := commitBatch.Run(ctx, s.rdb, []string{metaKey(id), orderKey(id)}, rows, accepted, rejected).Int()
 	if err != nil {
 		return fmt.Errorf("ledger: commit batch: %w", err)
 	}
-	if n < 0 {
+	switch n {
+	case -1:
 		return fmt.Errorf("commit batch %q: %w", id, ErrNotFound)
+	case -2:
+		return fmt.Errorf("ledger: commit batch %q: it does not hold the %d accepted items "+
+			"(another enqueue of it running?); it stays unopened", id, accepted)
 	}
 	return nil
 }
@@ -326,4 +330,41 @@ func atField(t time.Time) string {
 		return "0"
 	}
 	return ms(t)
+}
+
+// DiscardLoading deletes a batch that is still loading, items and all: nothing of such a batch
+// can have been paid. A batch in any other status is left alone.
+func (s *Store) DiscardLoading(ctx context.Context, id string) error {
+	ok, err := markDiscarding.Run(ctx, s.rdb, []string{metaKey(id)}).Int()
+	if err != nil {
+		return fmt.Errorf("ledger: discard batch: %w", err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("ledger: batch %q is no longer loading; not discarded", id)
+	}
+	for {
+		refs, err := s.rdb.ZRange(ctx, orderKey(id), 0, 499).Result()
+		if err != nil {
+			return fmt.Errorf("ledger: discard batch: %w", err)
+		}
+		if len(refs) == 0 {
+			break
+		}
+		keys := make([]string, len(refs))
+		members := make([]any, len(refs))
+		for i, r := range refs {
+			keys[i], members[i] = itemKey(id, r), r
+		}
+		pipe := s.rdb.TxPipeline()
+		pipe.Del(ctx, keys...)
+		pipe.ZRem(ctx, orderKey(id), members...)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("ledger: discard batch: %w", err)
+		}
+	}
+	err = s.rdb.Del(ctx, countsKey(id), dueKey(id), orderKey(id), metaKey(id)).Err()
+	if err != nil {
+		return fmt.Errorf("ledger: discard batch: %w", err)
+	}
+	return nil
 }
