@@ -42,7 +42,15 @@ func TestCommitBatch_OpensLoadingBatchWithRowCounts(t *testing.T) {
 	s, ctx := newStore(t)
 	_, _, err := s.CreateBatch(ctx, ledger.Batch{ID: "b1", Product: "disbursement"})
 	require.NoError(t, err)
+	var items []ledger.NewItem
+	for line := 2; line < 10; line++ {
+		items = append(items, newItem(line, 100, "EUR"))
+	}
+	_, _, err = s.AddItems(ctx, "b1", items, time.Now())
+	require.NoError(t, err)
 
+	err = s.CommitBatch(ctx, "b1", 11, 9, 2)
+	require.ErrorContains(t, err, "does not hold the 9 accepted items", "8 items are not 9")
 	require.NoError(t, s.CommitBatch(ctx, "b1", 10, 8, 2))
 
 	b, err := s.GetBatch(ctx, "b1")
