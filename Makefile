@@ -4,7 +4,7 @@ GO ?= go
 REDIS_ADDR ?= 127.0.0.1:6379
 export REDIS_ADDR
 
-.PHONY: demo test test-short build vet fmt-check chaos bench
+.PHONY: demo test test-short build vet fmt-check chaos bench fuzz
 
 ## demo: pay the example file on an embedded Redis and the MoMo simulator, print the report
 demo:
@@ -36,3 +36,13 @@ chaos:
 ## bench: product figures against baselines measured side by side; writes bench/results.json
 bench:
 	$(GO) run ./cmd/bench
+
+FUZZTIME ?= 10m
+FUZZ_TARGETS = ./internal/batch:FuzzReader ./internal/batch:FuzzNormalizeMSISDN \
+	./internal/money:FuzzParse ./internal/momo:FuzzDecodeStatus ./internal/momo:FuzzParseErrorBody
+
+## fuzz: each fuzz target for FUZZTIME (default 10m; CI runs them for a few seconds)
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; done
