@@ -117,6 +117,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	req.Progress = progressBar(fs.Arg(0), stderr)
+	req.Notify = func(msg string) { fmt.Fprintln(stderr, "enqueue: "+msg) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return enqueue(ctx, cfg, req, stdout, stderr)

@@ -61,6 +61,8 @@ type Request struct {
 	AccountRate *rate.Limiter
 	// Progress, when set, receives every byte of the validation pass (a progress bar).
 	Progress io.Writer
+	// Notify, when set, is told of waits worth a word to the operator.
+	Notify func(string)
 	// At schedules the batch's payouts; zero pays them now.
 	At    time.Time
 	Tasks tasks.Options

@@ -32,7 +32,7 @@ const enqueueWorkers = 8
 
 // write records the batch and its items, opens it and enqueues its tasks.
 func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *rowGuard) error {
-	unlock, err := in.lockBatch(ctx, res.BatchID)
+	unlock, err := in.lockBatch(ctx, req, res.BatchID)
 	if err != nil {
 		return err
 	}
@@ -97,9 +97,9 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 
 // lockBatch serialises enqueue runs of one batch, across processes: a second run waits for
 // the first and then finds its batch complete. The lock is renewed while held.
-func (in *Intake) lockBatch(ctx context.Context, id string) (func(), error) {
-	const ttl = 30 * time.Second
-	for {
+func (in *Intake) lockBatch(ctx context.Context, req Request, id string) (func(), error) {
+	const ttl = 10 * time.Second
+	for waited := false; ; waited = true {
 		token, err := in.store.Lock(ctx, id, "enqueue", ttl)
 		if err != nil {
 			return nil, err
@@ -122,6 +122,10 @@ func (in *Intake) lockBatch(ctx context.Context, id string) (func(), error) {
 				close(done)
 				_ = in.store.Unlock(context.WithoutCancel(ctx), id, "enqueue", token)
 			}, nil
+		}
+		if !waited && req.Notify != nil {
+			req.Notify(fmt.Sprintf("another enqueue of batch %s is running (or one that died "+
+				"left its lock, which frees within %s); waiting for it", id, ttl))
 		}
 		select {
 		case <-ctx.Done():
