@@ -2,6 +2,7 @@
 // gracefully, letting in-flight MoMo calls finish.
 //
 //	worker [-concurrency N] [-require-durable] [-log-format json|console]
+//	       [-monitor-addr HOST:PORT|off] [-monitor-read-only] [-callback-addr HOST:PORT]
 package main
 
 import (
@@ -10,15 +11,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
 	"github.com/momopay/payout/internal/cli"
 	"github.com/momopay/payout/internal/config"
+	"github.com/momopay/payout/internal/httpapi"
 	"github.com/momopay/payout/internal/ledger"
+	"github.com/momopay/payout/internal/metrics"
 	"github.com/momopay/payout/internal/momo"
 	"github.com/momopay/payout/internal/schedule"
 	"github.com/momopay/payout/internal/tasks"
@@ -35,6 +45,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	sweep := fs.Duration("sweep-interval", worker.DefaultSweepInterval, "how often to look for stranded payouts")
 	schedules := fs.String("schedules", os.Getenv("PAYOUT_SCHEDULES"), "YAML file of recurring runs (configs/schedules.yaml); $PAYOUT_SCHEDULES")
+	var web webFlags
+	fs.StringVar(&web.monitorAddr, "monitor-addr", defaultMonitorAddr,
+		"listen address of the Asynq monitor (/monitor/), /metrics, /healthz and /readyz; \"\" or off disables;"+
+			" any but loopback needs $"+httpapi.EnvMonitorUser+" and $"+httpapi.EnvMonitorPassword)
+	fs.BoolVar(&web.readOnly, "monitor-read-only", false,
+		"the monitor shows queues and tasks but cannot change them")
+	fs.StringVar(&web.callbackAddr, "callback-addr", "",
+		"listen address of MoMo's callbacks (/callback/BATCH/REF); required when $MOMO_CALLBACK_URL is set")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: worker [flags]   (settings come from the environment; see README)")
 		fs.PrintDefaults()
@@ -52,6 +70,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Asynq's queue metrics report Redis troubles through the standard logger.
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(log.With().Str("component", "metrics").Logger())
 	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
 		return err
@@ -63,8 +84,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.RequireMoMo(products...); err != nil {
 		return err
 	}
-	client, err := momo.New(cfg.MoMo)
-	if err != nil {
+	if err := web.check(cfg.MoMo.CallbackURL, os.Getenv, log); err != nil {
 		return err
 	}
 	var entries []schedule.Entry
@@ -78,6 +98,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer rdb.Close()
+	store := ledger.New(rdb)
+	inspector := asynq.NewInspector(opt)
+	defer inspector.Close()
+	obs := metrics.New(metrics.Options{Products: products, Inspector: inspector, Pauses: store})
+	cfg.MoMo.Observer = obs
+	client, err := momo.New(cfg.MoMo)
+	if err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -97,8 +126,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 			log.Warn().Msg("Redis durability: " + p)
 		}
 	}
+	stopWeb, err := web.start(ctx, webDeps{opt: opt, rdb: rdb, store: store, inspector: inspector,
+		client: client, products: products, metrics: obs, log: log})
+	if err != nil {
+		return err
+	}
+	defer stopWeb()
 	return worker.Run(ctx, worker.Config{
-		Redis: opt, Store: ledger.New(rdb), MoMo: client, Products: products,
+		Redis: opt, Store: store, MoMo: client, Products: products, Observer: obs,
 		Concurrency: *concurrency, SweepInterval: *sweep, Log: log,
 		Schedules: entries, TargetEnvironment: cfg.MoMo.TargetEnvironment, Balance: client,
 		Tasks: tasks.Config{PollInitial: cfg.PollInitial, PollMax: cfg.PollMax,
@@ -109,3 +144,146 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 // callTimeout leaves room for a token fetch, a status query and a POST of one attempt.
 func callTimeout() time.Duration { return 3*momo.DefaultHTTPTimeout + 10*time.Second }
+
+// defaultMonitorAddr keeps the monitor, which has no password of its own, on loopback.
+const defaultMonitorAddr = "127.0.0.1:8080"
+
+// webFlags are the worker's HTTP settings.
+type webFlags struct {
+	monitorAddr  string // "" when off
+	readOnly     bool
+	callbackAddr string // "" when off
+	creds        *httpapi.Credentials
+}
+
+// check refuses settings that would expose the monitor or lose MoMo's callbacks.
+func (w *webFlags) check(callbackURL string, getenv config.Getenv, log zerolog.Logger) error {
+	if strings.EqualFold(w.monitorAddr, "off") {
+		w.monitorAddr = ""
+	}
+	if w.monitorAddr != "" {
+		creds, err := httpapi.CredentialsFromEnv(getenv)
+		if err != nil {
+			return err
+		}
+		if err := httpapi.CheckExposure(w.monitorAddr, creds); err != nil {
+			return err
+		}
+		w.creds = creds
+	}
+	if w.monitorAddr != "" && w.monitorAddr == w.callbackAddr {
+		return cli.Usagef("-monitor-addr and -callback-addr must differ: MoMo must not reach the monitor")
+	}
+	switch {
+	case callbackURL != "" && w.callbackAddr == "":
+		return errors.New("config: MOMO_CALLBACK_URL is set, so MoMo will call back: pass " +
+			"-callback-addr HOST:PORT to receive the callbacks (MOMO_CALLBACK_URL must be its public " +
+			"URL of " + httpapi.CallbackPath + "), or unset MOMO_CALLBACK_URL to rely on polling alone")
+	case callbackURL == "" && w.callbackAddr != "":
+		log.Warn().Msg("-callback-addr is set but MOMO_CALLBACK_URL is not: MoMo will not call back")
+	case callbackURL != "" && !strings.HasSuffix(strings.TrimRight(callbackURL, "/"), httpapi.CallbackPath):
+		log.Warn().Str("callback_url", callbackURL).Msg("MOMO_CALLBACK_URL does not end in " +
+			httpapi.CallbackPath + "; make sure it reaches -callback-addr's " + httpapi.CallbackPath)
+	}
+	return nil
+}
+
+// webDeps are what the HTTP side works with.
+type webDeps struct {
+	opt       asynq.RedisConnOpt
+	rdb       redis.UniversalClient
+	store     *ledger.Store
+	inspector *asynq.Inspector
+	client    *momo.Client
+	products  []momo.Product
+	metrics   *metrics.Metrics
+	log       zerolog.Logger
+}
+
+// start binds the monitor's and the callbacks' addresses, when set, and serves them until
+// ctx is done or the returned stop is called; stop waits for them to shut down.
+func (w *webFlags) start(ctx context.Context, d webDeps) (func(), error) {
+	l := &listeners{log: d.log}
+	l.ctx, l.cancel = context.WithCancel(ctx)
+	if err := w.startMonitor(l, d); err != nil {
+		l.stop()
+		return nil, err
+	}
+	if err := w.startCallbacks(l, d); err != nil {
+		l.stop()
+		return nil, err
+	}
+	return l.stop, nil
+}
+
+// startMonitor serves the monitor, /metrics and the health checks, when -monitor-addr is set.
+func (w *webFlags) startMonitor(l *listeners, d webDeps) error {
+	if w.monitorAddr == "" {
+		return nil
+	}
+	mon, err := httpapi.NewMonitor(httpapi.MonitorConfig{
+		Redis: d.opt, ReadOnly: w.readOnly, Credentials: w.creds,
+		Metrics: d.metrics.Handler(), Checks: readyChecks(d), Log: d.log,
+	})
+	if err != nil {
+		return err
+	}
+	l.closers = append(l.closers, mon.Close)
+	return l.serve("monitor", w.monitorAddr, mon)
+}
+
+// startCallbacks serves MoMo's callbacks, when -callback-addr is set.
+func (w *webFlags) startCallbacks(l *listeners, d webDeps) error {
+	if w.callbackAddr == "" {
+		return nil
+	}
+	queue := asynq.NewClient(d.opt)
+	l.closers = append(l.closers, queue.Close)
+	h, err := httpapi.NewCallbacks(httpapi.CallbackConfig{Store: d.store, Queue: queue,
+		Tasks: d.inspector, Observe: d.metrics.Callback, Log: d.log})
+	if err != nil {
+		return err
+	}
+	return l.serve("callback", w.callbackAddr, h)
+}
+
+// listeners are the worker's HTTP servers and what they hold.
+type listeners struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error
+	log     zerolog.Logger
+}
+
+// serve binds addr and serves h there until l stops.
+func (l *listeners) serve(name, addr string, h http.Handler) error {
+	srv, err := httpapi.Listen(name, addr, h, l.log)
+	if err != nil {
+		return err
+	}
+	l.wg.Go(func() {
+		if err := srv.Run(l.ctx); err != nil {
+			l.log.Error().Str("err", err.Error()).Msg("HTTP listener stopped")
+		}
+	})
+	return nil
+}
+
+// stop shuts the servers down, waits for them and releases what they held.
+func (l *listeners) stop() {
+	l.cancel()
+	l.wg.Wait()
+	for _, c := range l.closers {
+		_ = c()
+	}
+}
+
+// readyChecks are /readyz's conditions: Redis answers, and each product gets a MoMo token.
+func readyChecks(d webDeps) []httpapi.Check {
+	checks := []httpapi.Check{httpapi.RedisCheck(d.rdb)}
+	for _, p := range d.products {
+		checks = append(checks, httpapi.TokenCheck(d.client, p))
+	}
+	return checks
+}

@@ -226,10 +226,10 @@ func TestReconcile_HonoursTheRateLimit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.NotFound)
 	require.Len(t, f.times, 5)
-	for i := 1; i < len(f.times); i++ {
-		gap := f.times[i].Sub(f.times[i-1])
-		assert.GreaterOrEqual(t, gap, every-5*time.Millisecond, "query %d came %v after the last", i, gap)
-	}
+	// One gap may shrink when the one before it ran late, so the whole span is what the
+	// limiter promises: five queries take at least four intervals.
+	span := f.times[len(f.times)-1].Sub(f.times[0])
+	assert.GreaterOrEqual(t, span, 4*every-5*time.Millisecond, "5 queries within %v", span)
 }
 
 func TestReconcile_CancelledContextStops(t *testing.T) {
