@@ -27,6 +27,10 @@ const DefaultRedisAddr = "127.0.0.1:6379"
 type Config struct {
 	RedisAddr string // REDIS_ADDR. Defaults to 127.0.0.1:6379.
 	RedisURL  string // REDIS_URL: redis://, rediss:// or redis-sentinel://; wins over REDIS_ADDR.
+	// RedisClusterAddrs are seed addresses of a Redis Cluster (REDIS_CLUSTER_ADDRS, comma
+	// separated); they win over both. Every ledger key of a batch shares one hash tag, so the
+	// ledger's scripts work on a cluster, as Asynq's do.
+	RedisClusterAddrs []string
 
 	MoMo momo.Config
 
@@ -60,6 +64,11 @@ func FromEnv(getenv Getenv) (Config, error) {
 	}
 	if c.RedisAddr == "" {
 		c.RedisAddr = DefaultRedisAddr
+	}
+	for _, a := range strings.Split(getenv("REDIS_CLUSTER_ADDRS"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.RedisClusterAddrs = append(c.RedisClusterAddrs, a)
+		}
 	}
 	secret := func(name string) string {
 		v, err := Secret(getenv, name)
@@ -158,6 +167,9 @@ func (c Config) ConfiguredProducts() []momo.Product {
 
 // RedisConnOpt returns Asynq's connection options for the configured Redis.
 func (c Config) RedisConnOpt() (asynq.RedisConnOpt, error) {
+	if len(c.RedisClusterAddrs) > 0 {
+		return asynq.RedisClusterClientOpt{Addrs: c.RedisClusterAddrs}, nil
+	}
 	if c.RedisURL == "" {
 		return asynq.RedisClientOpt{Addr: c.RedisAddr}, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -77,4 +78,15 @@ func TestRequireMoMo_APIUserMustBeAUUID(t *testing.T) {
 	}))
 	require.NoError(t, err)
 	assert.ErrorContains(t, c.RequireMoMo(momo.Disbursement), "MOMO_API_USER")
+}
+
+func TestRedisConnOpt_ClusterSeedsWin(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"REDIS_CLUSTER_ADDRS": "127.0.0.1:7001, 127.0.0.1:7002,",
+		"REDIS_URL": "redis://127.0.0.1:6379/0"}))
+	require.NoError(t, err)
+	opt, err := c.RedisConnOpt()
+	require.NoError(t, err)
+	cluster, ok := opt.(asynq.RedisClusterClientOpt)
+	require.True(t, ok, "%T", opt)
+	assert.Equal(t, []string{"127.0.0.1:7001", "127.0.0.1:7002"}, cluster.Addrs)
 }
