@@ -44,7 +44,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logFormat := fs.String("log-format", "json", "log format: json or console")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	sweep := fs.Duration("sweep-interval", worker.DefaultSweepInterval, "how often to look for stranded payouts")
-	schedules := fs.String("schedules", os.Getenv("PAYOUT_SCHEDULES"), "YAML file of recurring runs (configs/schedules.yaml); $PAYOUT_SCHEDULES")
+	schedules := fs.String("schedules", "", "YAML file of recurring runs (configs/schedules.yaml); $PAYOUT_SCHEDULES")
+	configFile := fs.String("config", os.Getenv("PAYOUT_CONFIG"), "YAML configuration (configs/worker.example.yaml); the environment wins over it; $PAYOUT_CONFIG")
 	var web webFlags
 	fs.StringVar(&web.monitorAddr, "monitor-addr", defaultMonitorAddr,
 		"listen address of the Asynq monitor (/monitor/), /metrics, /healthz and /readyz; \"\" or off disables;"+
@@ -73,9 +74,32 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// Asynq's queue metrics report Redis troubles through the standard logger.
 	stdlog.SetFlags(0)
 	stdlog.SetOutput(log.With().Str("component", "metrics").Logger())
-	cfg, err := config.FromEnv(os.Getenv)
+	getenv := config.Getenv(os.Getenv)
+	if *configFile != "" {
+		vars, err := config.LoadFile(*configFile)
+		if err != nil {
+			return err
+		}
+		getenv = config.WithFile(os.Getenv, vars)
+	}
+	cfg, err := config.FromEnv(getenv)
 	if err != nil {
 		return err
+	}
+	// Flags given on the command line win over the environment and the file.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["schedules"] {
+		*schedules = cfg.Schedules
+	}
+	if !set["monitor-addr"] && cfg.MonitorAddr != "" {
+		web.monitorAddr = cfg.MonitorAddr
+	}
+	if !set["monitor-read-only"] {
+		web.readOnly = web.readOnly || cfg.ReadOnly
+	}
+	if !set["callback-addr"] && cfg.CallbackAddr != "" {
+		web.callbackAddr = cfg.CallbackAddr
 	}
 	products := cfg.ConfiguredProducts()
 	if len(products) == 0 {
@@ -84,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.RequireMoMo(products...); err != nil {
 		return err
 	}
-	if err := web.check(cfg.MoMo.CallbackURL, os.Getenv, log); err != nil {
+	if err := web.check(cfg.MoMo.CallbackURL, getenv, log); err != nil {
 		return err
 	}
 	var entries []schedule.Entry
@@ -134,16 +158,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer stopWeb()
 	return worker.Run(ctx, worker.Config{
 		Redis: opt, Store: store, MoMo: client, Products: products, Observer: obs,
-		Concurrency: *concurrency, SweepInterval: *sweep, Log: log,
+		Concurrency: *concurrency, ProductConcurrency: cfg.Concurrency, SweepInterval: *sweep, Log: log,
 		Schedules: entries, TargetEnvironment: cfg.MoMo.TargetEnvironment, Balance: client,
 		Tasks: tasks.Config{PollInitial: cfg.PollInitial, PollMax: cfg.PollMax,
-			PollWindow: cfg.PollWindow, CallTimeout: callTimeout(),
-			Sandbox: cfg.MoMo.TargetEnvironment == "sandbox"},
+			PollWindow: cfg.PollWindow, CallTimeout: callTimeout(cfg.HTTPTimeout),
+			StatusRate: cfg.StatusRate, Sandbox: cfg.MoMo.TargetEnvironment == "sandbox",
+			Options: tasks.Options{Retention: cfg.Retention}},
 	})
 }
 
 // callTimeout leaves room for a token fetch, a status query and a POST of one attempt.
-func callTimeout() time.Duration { return 3*momo.DefaultHTTPTimeout + 10*time.Second }
+func callTimeout(roundTrip time.Duration) time.Duration { return 3*roundTrip + 10*time.Second }
 
 // defaultMonitorAddr keeps the monitor, which has no password of its own, on loopback.
 const defaultMonitorAddr = "127.0.0.1:8080"

@@ -8,7 +8,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +24,18 @@ import (
 
 // DefaultRedisAddr is used when neither REDIS_ADDR nor REDIS_URL is set.
 const DefaultRedisAddr = "127.0.0.1:6379"
+
+// DefaultStatusRate is MTN's guidance: about 10 status queries a second per client. With
+// callbacks, or with MTN's agreement, raise it through PAYOUT_STATUS_RATE; 0 lifts the cap.
+const DefaultStatusRate = 10
+
+// momoHTTPClient is the MoMo client's HTTP client: the timeout of one round trip, and no
+// redirects (a redirected POST would be resent as a GET).
+func momoHTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
 
 // Config is the shared configuration.
 type Config struct {
@@ -37,6 +51,16 @@ type Config struct {
 	PollInitial time.Duration // PAYOUT_POLL_INITIAL. Defaults to tasks.DefaultPollInitial.
 	PollMax     time.Duration // PAYOUT_POLL_MAX. Defaults to tasks.DefaultPollMax.
 	PollWindow  time.Duration // PAYOUT_POLL_WINDOW. Defaults to tasks.DefaultPollWindow.
+
+	// Worker settings.
+	Concurrency  map[momo.Product]int // PAYOUT_CONCURRENCY_DISBURSEMENT, _REMITTANCE
+	Retention    time.Duration        // PAYOUT_RETENTION: finished transfer tasks in the monitor. Defaults to 1 h.
+	StatusRate   int                  // PAYOUT_STATUS_RATE: status queries a second, all workers together. Defaults to 10.
+	HTTPTimeout  time.Duration        // PAYOUT_HTTP_TIMEOUT: one MoMo round trip. Defaults to 30 s.
+	Schedules    string               // PAYOUT_SCHEDULES: recurring runs file
+	MonitorAddr  string               // PAYOUT_MONITOR_ADDR: as -monitor-addr
+	CallbackAddr string               // PAYOUT_CALLBACK_ADDR: as -callback-addr
+	ReadOnly     bool                 // PAYOUT_MONITOR_READ_ONLY: as -monitor-read-only
 
 	// Amount guards of enqueue, per currency in minor units; see intake.Limits.
 	MaxRowAmount   map[string]int64 // PAYOUT_MAX_ROW_AMOUNT, e.g. "EUR 5000, UGX 20000000"
@@ -84,6 +108,18 @@ func FromEnv(getenv Getenv) (Config, error) {
 	if k := secret("MOMO_REMITTANCE_KEY"); k != "" {
 		c.MoMo.SubscriptionKeys[momo.Remittance] = k
 	}
+	integer := func(name string, def int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a whole number of zero or more", name, v))
+			return def
+		}
+		return n
+	}
 	duration := func(name string, def time.Duration) time.Duration {
 		v := getenv(name)
 		if v == "" {
@@ -105,6 +141,27 @@ func FromEnv(getenv Getenv) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 		return m
+	}
+	c.Retention = duration("PAYOUT_RETENTION", tasks.DefaultRetention)
+	c.HTTPTimeout = duration("PAYOUT_HTTP_TIMEOUT", momo.DefaultHTTPTimeout)
+	c.MoMo.HTTPClient = momoHTTPClient(c.HTTPTimeout)
+	c.StatusRate = integer("PAYOUT_STATUS_RATE", DefaultStatusRate)
+	c.Concurrency = map[momo.Product]int{}
+	for _, p := range tasks.Products {
+		name := "PAYOUT_CONCURRENCY_" + strings.ToUpper(string(p))
+		if n := integer(name, 0); n > 0 {
+			c.Concurrency[p] = n
+		}
+	}
+	c.Schedules = getenv("PAYOUT_SCHEDULES")
+	c.MonitorAddr = getenv("PAYOUT_MONITOR_ADDR")
+	c.CallbackAddr = getenv("PAYOUT_CALLBACK_ADDR")
+	if v := getenv("PAYOUT_MONITOR_READ_ONLY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("PAYOUT_MONITOR_READ_ONLY=%q is not true or false", v))
+		}
+		c.ReadOnly = b
 	}
 	c.MaxRowAmount = amounts("PAYOUT_MAX_ROW_AMOUNT")
 	c.MaxBatchAmount = amounts("PAYOUT_MAX_BATCH_AMOUNT")

@@ -90,3 +90,36 @@ func TestRedisConnOpt_ClusterSeedsWin(t *testing.T) {
 	require.True(t, ok, "%T", opt)
 	assert.Equal(t, []string{"127.0.0.1:7001", "127.0.0.1:7002"}, cluster.Addrs)
 }
+
+func TestLoadFile_ExampleLoadsAndTheEnvironmentWins(t *testing.T) {
+	vars, err := LoadFile("../../configs/worker.example.yaml")
+	require.NoError(t, err)
+	c, err := FromEnv(WithFile(env(map[string]string{"PAYOUT_POLL_MAX": "3s"}), vars))
+	require.NoError(t, err)
+	assert.Equal(t, "sandbox", c.MoMo.TargetEnvironment)
+	assert.Equal(t, 3*time.Second, c.PollMax, "the environment wins over the file")
+	assert.Equal(t, time.Second, c.PollInitial)
+	assert.Equal(t, 5, c.Concurrency[momo.Remittance])
+	assert.Equal(t, 10, c.StatusRate)
+}
+
+func TestLoadFile_RefusesSecretsAndNamesBadFields(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "w.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("momo:\n  api_key: hunter2\n"), 0o600))
+	_, err := LoadFile(path)
+	require.ErrorContains(t, err, "momo.api_key")
+	assert.NotContains(t, err.Error(), "hunter2")
+
+	require.NoError(t, os.WriteFile(path, []byte("polling:\n  intial: 1s\n"), 0o600))
+	_, err = LoadFile(path)
+	assert.ErrorContains(t, err, "intial")
+
+	require.NoError(t, os.WriteFile(path, []byte("polling:\n  initial: soon\nworker:\n  status_rate: lots\n"), 0o600))
+	vars, err := LoadFile(path)
+	require.NoError(t, err)
+	_, err = FromEnv(WithFile(env(nil), vars))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PAYOUT_POLL_INITIAL")
+	assert.Contains(t, err.Error(), "PAYOUT_STATUS_RATE")
+}

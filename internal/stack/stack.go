@@ -28,6 +28,9 @@ import (
 type Options struct {
 	RedisAddr string
 	RedisDB   int
+	// RedisConn, when set, is the Redis used instead of RedisAddr and RedisDB: a Redis
+	// Cluster (asynq.RedisClusterClientOpt), a Sentinel group or a parsed REDIS_URL.
+	RedisConn asynq.RedisConnOpt
 	Sim       momosim.Config
 	// MoMoURL points the client at another MoMo stand-in instead of starting the simulator.
 	MoMoURL string
@@ -96,8 +99,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			return nil, err
 		}
 	}
-	s.Redis = asynq.RedisClientOpt{Addr: o.RedisAddr, DB: o.RedisDB}
-	s.RDB = redis.NewClient(&redis.Options{Addr: o.RedisAddr, DB: o.RedisDB})
+	if err := s.connectRedis(o); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.Store = ledger.New(s.RDB)
 	s.Client = asynq.NewClient(s.Redis)
 	s.Options = o.Worker.Tasks.Options.WithDefaults()
@@ -127,6 +132,21 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.StartWorker(ctx)
 	}
 	return s, nil
+}
+
+// connectRedis sets the Asynq options and the go-redis client, both on the same Redis.
+func (s *Stack) connectRedis(o Options) error {
+	if o.RedisConn == nil {
+		s.Redis = asynq.RedisClientOpt{Addr: o.RedisAddr, DB: o.RedisDB}
+		s.RDB = redis.NewClient(&redis.Options{Addr: o.RedisAddr, DB: o.RedisDB})
+		return nil
+	}
+	rdb, ok := o.RedisConn.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return errors.New("stack: RedisConn makes no go-redis client")
+	}
+	s.Redis, s.RDB = o.RedisConn, rdb
+	return nil
 }
 
 // StartWorker starts the worker, unless it runs already.

@@ -27,6 +27,8 @@ type Config struct {
 	Products []momo.Product // products to serve. Defaults to both.
 	// Concurrency is the number of tasks each product's server runs at once. Defaults to 10.
 	Concurrency int
+	// ProductConcurrency overrides Concurrency for some products.
+	ProductConcurrency map[momo.Product]int
 	Tasks       tasks.Config
 	// SweepInterval is how often the sweeper looks for stranded items. Defaults to 15 s.
 	SweepInterval time.Duration
@@ -131,8 +133,12 @@ func Run(ctx context.Context, cfg Config) error {
 
 func serverConfig(cfg Config, p momo.Product) asynq.Config {
 	log := cfg.Log.With().Str("product", string(p)).Logger()
+	concurrency := cfg.Concurrency
+	if n := cfg.ProductConcurrency[p]; n > 0 {
+		concurrency = n
+	}
 	return asynq.Config{
-		Concurrency: cfg.Concurrency,
+		Concurrency: concurrency,
 		// Polls first: finishing what MoMo already has matters more than starting more.
 		Queues:                   map[string]int{tasks.PollQueue(p): 6, tasks.Queue(p): 4, schedule.Queue: 1},
 		RetryDelayFunc:           tasks.RetryDelay,
