@@ -29,7 +29,7 @@ type Config struct {
 	Concurrency int
 	// ProductConcurrency overrides Concurrency for some products.
 	ProductConcurrency map[momo.Product]int
-	Tasks       tasks.Config
+	Tasks              tasks.Config
 	// SweepInterval is how often the sweeper looks for stranded items. Defaults to 15 s.
 	SweepInterval time.Duration
 	// DelayedTaskCheckInterval is how often Asynq moves due polls and retries to pending.
