@@ -9,12 +9,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/momopay/payout/internal/cli"
+	"github.com/momopay/payout/internal/redisproc"
 )
 
 func main() { cli.Main("bench", run) }
@@ -77,7 +76,7 @@ type bench struct {
 	dir   string
 	log   io.Writer
 	start time.Time
-	redis *exec.Cmd
+	redis *redisproc.Server
 	addr  string
 	bin   string
 }
@@ -103,30 +102,13 @@ func (b *bench) all(ctx context.Context) ([]Figure, error) {
 }
 
 func (b *bench) startRedis() error {
-	bin, err := exec.LookPath("redis-server")
+	srv, err := redisproc.Start(b.dir, "--save", "", "--appendonly", "no")
 	if err != nil {
-		return errors.New("bench: redis-server not found (apt-get install redis-server)")
+		return fmt.Errorf("bench: %w", err)
 	}
-	port, err := sparePort()
-	if err != nil {
-		return err
-	}
-	b.addr = fmt.Sprintf("127.0.0.1:%d", port)
-	b.redis = exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", b.dir, "--logfile", filepath.Join(b.dir, "redis.log"))
-	if err := b.redis.Start(); err != nil {
-		return fmt.Errorf("bench: start redis: %w", err)
-	}
-	rdb := b.rdb()
-	defer rdb.Close()
-	for range 100 {
-		if rdb.Ping(context.Background()).Err() == nil {
-			b.logf("redis on %s (no persistence: baselines and product share it alike)", b.addr)
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("bench: redis did not start")
+	b.redis, b.addr = srv, srv.Addr
+	b.logf("redis on %s (no persistence: baselines and product share it alike)", b.addr)
+	return nil
 }
 
 func (b *bench) rdb() *redis.Client { return redis.NewClient(&redis.Options{Addr: b.addr}) }
@@ -138,9 +120,8 @@ func (b *bench) flush(ctx context.Context) error {
 }
 
 func (b *bench) stop() {
-	if b.redis != nil && b.redis.Process != nil {
-		_ = b.redis.Process.Kill()
-		_ = b.redis.Wait()
+	if b.redis != nil {
+		b.redis.Stop()
 	}
 }
 

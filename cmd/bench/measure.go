@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,15 +30,6 @@ import (
 	"github.com/momopay/payout/internal/tasks"
 	"github.com/momopay/payout/internal/worker"
 )
-
-func sparePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
 
 // writeFile writes a sandbox beneficiaries file of n rows.
 func (b *bench) writeFile(n int) (string, error) {

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,6 +28,7 @@ import (
 	"github.com/momopay/payout/internal/cli"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momosim"
+	"github.com/momopay/payout/internal/redisproc"
 )
 
 func main() { cli.Main("chaos", run) }
@@ -77,8 +77,7 @@ type harness struct {
 	out     io.Writer
 	start   time.Time
 	bin     string
-	port    int
-	redis   *exec.Cmd
+	redis   *redisproc.Server
 	sim     *momosim.Server
 	simURL  string
 	workers []*exec.Cmd
@@ -129,59 +128,27 @@ func (h *harness) build(ctx context.Context) error {
 	return nil
 }
 
-func sparePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
+func (h *harness) redisAddr() string { return h.redis.Addr }
 
-func (h *harness) redisAddr() string { return fmt.Sprintf("127.0.0.1:%d", h.port) }
-
-// startRedis starts (or restarts, on the same port and data) a Redis that keeps an AOF.
+// startRedis starts a Redis that keeps an AOF.
 func (h *harness) startRedis() error {
-	if h.port == 0 {
-		port, err := sparePort()
-		if err != nil {
-			return err
-		}
-		h.port = port
-	}
-	bin, err := exec.LookPath("redis-server")
+	var err error
+	h.redis, err = redisproc.Start(filepath.Join(h.dir, "redis"), "--appendonly", "yes",
+		"--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "noeviction")
 	if err != nil {
-		return errors.New("chaos: redis-server not found (apt-get install redis-server)")
+		return fmt.Errorf("chaos: %w", err)
 	}
-	data := filepath.Join(h.dir, "redis")
-	if err := os.MkdirAll(data, 0o755); err != nil {
-		return err
-	}
-	h.redis = exec.Command(bin, "--port", fmt.Sprint(h.port), "--bind", "127.0.0.1",
-		"--dir", data, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-		"--maxmemory-policy", "noeviction", "--logfile", filepath.Join(h.dir, "redis.log"))
-	if err := h.redis.Start(); err != nil {
-		return fmt.Errorf("chaos: start redis: %w", err)
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: h.redisAddr()})
-	defer rdb.Close()
-	for range 100 {
-		if rdb.Ping(context.Background()).Err() == nil {
-			h.logf("redis up on %s (AOF)", h.redisAddr())
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("chaos: redis did not start; see redis.log")
+	h.logf("redis up on %s (AOF)", h.redisAddr())
+	return nil
 }
 
 func (h *harness) restartRedis() error {
-	rdb := redis.NewClient(&redis.Options{Addr: h.redisAddr()})
-	_ = rdb.Shutdown(context.Background()).Err() // the connection drops as Redis exits
-	_ = rdb.Close()
-	_ = h.redis.Wait()
-	h.logf("redis stopped; restarting on the same AOF")
-	return h.startRedis()
+	h.logf("redis stopping; restarting on the same AOF")
+	if err := h.redis.Restart(); err != nil {
+		return fmt.Errorf("chaos: %w", err)
+	}
+	h.logf("redis up again on %s", h.redisAddr())
+	return nil
 }
 
 func (h *harness) startSim() error {
@@ -267,9 +234,8 @@ func (h *harness) stopAll() {
 			_ = w.Process.Kill()
 		}
 	}
-	if h.redis != nil && h.redis.Process != nil {
-		_ = h.redis.Process.Kill()
-		_ = h.redis.Wait()
+	if h.redis != nil {
+		h.redis.Stop()
 	}
 }
 
@@ -310,7 +276,7 @@ func (h *harness) chaos(ctx context.Context) bool {
 			if err != nil {
 				continue
 			}
-			line := progress(c)
+			line := c.String()
 			if line != last {
 				h.logf("%s (workers killed: %d)", line, h.kills)
 				last = line
@@ -320,16 +286,6 @@ func (h *harness) chaos(ctx context.Context) bool {
 			}
 		}
 	}
-}
-
-func progress(c ledger.Counts) string {
-	var parts []string
-	for _, s := range ledger.States {
-		if n := c.Items[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", s, n))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // quietLogger drops go-redis's own messages about the connection lost while Redis restarts.

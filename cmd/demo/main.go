@@ -115,7 +115,7 @@ func demo(ctx context.Context, st *stack.Stack, file string, stdout io.Writer) e
 
 	start, last := time.Now(), ""
 	err = st.WaitDone(ctx, res.BatchID, func(c ledger.Counts) {
-		if line := progress(c); line != last {
+		if line := fmt.Sprintf("%d payouts: %s", c.Total(), c); line != last {
 			fmt.Fprintf(stdout, "[%5.1fs] %s\n", time.Since(start).Seconds(), line)
 			last = line
 		}
@@ -147,16 +147,6 @@ func resErrors(res *intake.Result) []string {
 		out = append(out, e.Error())
 	}
 	return out
-}
-
-func progress(c ledger.Counts) string {
-	var parts []string
-	for _, s := range ledger.States {
-		if n := c.Items[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", s, n))
-		}
-	}
-	return fmt.Sprintf("%d payouts: %s", c.Total(), strings.Join(parts, ", "))
 }
 
 // check compares every row with the sandbox test-number table and the simulator's own ledger.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,17 @@ func (c Counts) Open() int64 {
 		}
 	}
 	return n
+}
+
+// String lists the states that have items, in report order: "SUBMITTED 3, SUCCESSFUL 17".
+func (c Counts) String() string {
+	var parts []string
+	for _, s := range append(slices.Clip(States), Retried) {
+		if n := c.Items[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Counts reads a batch's counters.
