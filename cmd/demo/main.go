@@ -6,11 +6,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -39,6 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	file := fs.String("file", "examples/beneficiaries.csv", "beneficiaries file to pay")
 	redisAddr := fs.String("redis", "", "use this Redis instead of an embedded one")
 	verbose := fs.Bool("v", false, "show the worker's log")
+	serve := fs.Bool("serve", false, "after the batch, keep the monitor and /metrics up until Ctrl-C")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		log = zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
 	}
 	st, err := stack.Start(ctx, stack.Options{
-		RedisAddr: addr, Log: log,
+		RedisAddr: addr, Log: log, HTTP: &stack.HTTPOptions{Callbacks: true},
 		Sim: momosim.Config{PendingFor: time.Second, OngoingFor: 3 * time.Second, DelayedFor: 6 * time.Second},
 		Worker: worker.Config{
 			Concurrency: 10, SweepInterval: 2 * time.Second,
@@ -75,7 +78,39 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 	fmt.Fprintf(stdout, "MoMo simulator at %s (sandbox, EUR)\n", st.SimURL)
-	return demo(ctx, st, *file, stdout)
+	fmt.Fprintf(stdout, "Asynq monitor at %s/monitor/, metrics at %s/metrics\n", st.MonitorURL, st.MonitorURL)
+	if err := demo(ctx, st, *file, stdout); err != nil {
+		return err
+	}
+	if err := printMetrics(ctx, st.MonitorURL+"/metrics", stdout); err != nil {
+		return err
+	}
+	if *serve {
+		fmt.Fprintf(stdout, "\nserving the monitor at %s/monitor/ until Ctrl-C\n", st.MonitorURL)
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// printMetrics shows the payout counters as Prometheus scrapes them from the worker.
+func printMetrics(ctx context.Context, url string, stdout io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("demo: scrape metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	fmt.Fprintf(stdout, "\n$ curl %s | grep payout_items_total\n", url)
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "payout_items_total{") {
+			fmt.Fprintln(stdout, sc.Text())
+		}
+	}
+	return sc.Err()
 }
 
 // startMiniredis starts the embedded Redis. miniredis expires keys only when told time passed,
