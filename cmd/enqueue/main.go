@@ -56,6 +56,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	headerLine := fs.Int("header-line", 0, "the header's line number, for files with guidance lines above it")
 	decimalComma := fs.Bool("decimal-comma", false, "amounts use a decimal comma (1500,50); never read as 150050")
 	encoding := fs.String("encoding", "auto", "file encoding: auto, utf-8 or windows-1252 (UTF-16 with a BOM is always detected)")
+	maxFileMiB := fs.Int64("max-file-mib", batch.DefaultMaxFileBytes>>20, "refuse a file larger than this many MiB")
+	maxRows := fs.Int("max-rows", batch.DefaultMaxRows, "refuse a file with more data rows than this")
+	maxLineKiB := fs.Int("max-line-kib", batch.DefaultMaxLineBytes>>10, "refuse a record longer than this many KiB")
 	strictMessages := fs.Bool("strict-messages", false, "refuse messages with characters MoMo has refused (& < > quotes) instead of replacing them")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: enqueue -product disbursement|remittance [flags] FILE.csv")
@@ -83,6 +86,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return cli.Usagef("-map: %v", err)
 	}
+	if *maxFileMiB <= 0 || *maxRows <= 0 || *maxLineKiB <= 0 {
+		return cli.Usagef("-max-file-mib, -max-rows and -max-line-kib must be positive")
+	}
 	if *accountRate <= 0 {
 		return cli.Usagef("-account-rate must be positive")
 	}
@@ -102,7 +108,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Options: batch.Options{DefaultCurrency: strings.ToUpper(*currency),
 			Country: strings.ToUpper(*country), TargetEnvironment: cfg.MoMo.TargetEnvironment,
 			ColumnMap: columnMap, HeaderLine: *headerLine, DecimalComma: *decimalComma,
-			Encoding: *encoding, StrictMessages: *strictMessages},
+			Encoding: *encoding, StrictMessages: *strictMessages,
+			MaxFileBytes: *maxFileMiB << 20, MaxRows: *maxRows, MaxLineBytes: *maxLineKiB << 10},
 	}
 	if !*skipBalance || *validateAccounts {
 		client, err := momoClient(cfg, p, *skipBalance)
@@ -193,12 +200,13 @@ func enqueue(ctx context.Context, cfg config.Config, req intake.Request, stdout,
 	return nil
 }
 
-// fileIsInvalid reports whether err is a problem of the file's form (its header or its CSV
-// syntax) rather than of reading it.
+// fileIsInvalid reports whether err is a problem of the file's form (its header, its CSV
+// syntax or its size) rather than of reading it.
 func fileIsInvalid(err error) bool {
 	var he *batch.HeaderError
 	var pe *csv.ParseError
-	return errors.As(err, &he) || errors.As(err, &pe)
+	return errors.As(err, &he) || errors.As(err, &pe) || errors.Is(err, batch.ErrTooManyRows) ||
+		errors.Is(err, batch.ErrFileTooLarge) || errors.Is(err, batch.ErrRecordTooLong)
 }
 
 func printRowErrors(w io.Writer, res *intake.Result) {

@@ -274,3 +274,15 @@ func TestEnqueue_ScheduledBatchWaits(t *testing.T) {
 	code, _, _ = exitCode("-product", "disbursement", "-currency", "EUR", "-in", "1h", "-at", "2030-01-01T00:00:00Z", path)
 	assert.Equal(t, cli.ExitUsage, code)
 }
+
+func TestEnqueue_LimitsAreConfigurableAndNamed(t *testing.T) {
+	store := setup(t)
+	path := writeFile(t, "pay.csv", "msisdn,amount\n46733123470,10\n46733123471,11\n46733123472,12\n")
+	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-max-rows", "2", path)
+	assert.Equal(t, cli.ExitInvalidRows, code)
+	assert.Contains(t, stderr, "line 4")
+	assert.Contains(t, stderr, "limit of 2 data rows")
+	assertNothingWritten(t, store)
+	code, _, _ = exitCode("-product", "disbursement", "-currency", "EUR", "-max-rows", "0", path)
+	assert.Equal(t, cli.ExitUsage, code)
+}
