@@ -36,23 +36,47 @@ type BalanceChecker interface {
 	Balance(ctx context.Context, p momo.Product) (*momo.Balance, error)
 }
 
-// rowGuard applies the per-row guards. The account check asks MoMo on the first pass only and
-// remembers the answers, so that every later pass over the file accepts the very same rows.
+// rowGuard applies the checks that look beyond one row: duplicates across rows, the per-row
+// amount limit and the account check. It decides on the first pass over the file and
+// remembers only the rows it refused, so that every later pass accepts the very same rows
+// (the file's hash proves the later passes read the same bytes) without asking MoMo again or
+// keeping a hash per row in memory.
 type rowGuard struct {
 	ctx      context.Context
 	req      Request
-	inactive map[int]string
+	dups     *dupCheck
+	rejected map[int]*batch.RowError
 	asked    bool
 }
 
 func newRowGuard(ctx context.Context, req Request) *rowGuard {
-	return &rowGuard{ctx: ctx, req: req, inactive: map[int]string{}}
+	return &rowGuard{ctx: ctx, req: req, dups: newDupCheck(req.Path, req.Strict),
+		rejected: map[int]*batch.RowError{}}
 }
 
-// done marks the first pass over: later passes use the recorded answers.
-func (g *rowGuard) done() { g.asked = true }
+// done marks the first pass over: its per-row hashes are dropped and later passes use the
+// decisions it recorded.
+func (g *rowGuard) done() { g.asked, g.dups = true, nil }
 
-func (g *rowGuard) check(row batch.Row) (*batch.RowError, error) {
+// check returns a row error for a row that a check across rows refuses, and a warning.
+func (g *rowGuard) check(row batch.Row) (*batch.RowError, string, error) {
+	if g.asked {
+		return g.rejected[row.Line], "", nil
+	}
+	rowErr, warn := g.dups.check(row)
+	if rowErr == nil {
+		var err error
+		if rowErr, err = g.checkRow(row); err != nil {
+			return nil, "", err
+		}
+	}
+	if rowErr != nil {
+		g.rejected[row.Line] = rowErr
+	}
+	return rowErr, warn, nil
+}
+
+func (g *rowGuard) checkRow(row batch.Row) (*batch.RowError, error) {
 	cur := row.Amount.Currency
 	if limit, ok := g.req.Limits.MaxRow[cur]; ok && row.Amount.Minor > limit {
 		return fieldError(g.req.Path, row.Line, batch.ColumnAmount, fmt.Sprintf(
@@ -62,19 +86,11 @@ func (g *rowGuard) check(row batch.Row) (*batch.RowError, error) {
 	if g.req.Accounts == nil {
 		return nil, nil
 	}
-	if !g.asked {
-		reason, err := g.ask(row)
-		if err != nil {
-			return nil, err
-		}
-		if reason != "" {
-			g.inactive[row.Line] = reason
-		}
+	reason, err := g.ask(row)
+	if err != nil || reason == "" {
+		return nil, err
 	}
-	if reason, bad := g.inactive[row.Line]; bad {
-		return fieldError(g.req.Path, row.Line, batch.ColumnMSISDN, reason), nil
-	}
-	return nil, nil
+	return fieldError(g.req.Path, row.Line, batch.ColumnMSISDN, reason), nil
 }
 
 // ask checks one payee with MoMo, at the configured rate.

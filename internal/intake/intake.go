@@ -262,7 +262,6 @@ func eachRow(req Request, tee io.Writer, info *readInfo, guard *rowGuard,
 		info.Header = r.Header()
 		info.Encoding = r.Encoding()
 	}
-	dups := newDupCheck(req.Path, req.Strict)
 	for {
 		row, err := r.Next()
 		var rowErr *batch.RowError
@@ -277,11 +276,9 @@ func eachRow(req Request, tee io.Writer, info *readInfo, guard *rowGuard,
 		case err != nil:
 			return err
 		default:
-			rowErr, warn := dups.check(row)
-			if rowErr == nil {
-				if rowErr, err = guard.check(row); err != nil {
-					return err
-				}
+			rowErr, warn, err := guard.check(row)
+			if err != nil {
+				return err
 			}
 			warnings := row.Warnings
 			if warn != "" {
