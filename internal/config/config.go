@@ -54,7 +54,7 @@ type Config struct {
 
 	// Worker settings.
 	Concurrency  map[momo.Product]int // PAYOUT_CONCURRENCY_DISBURSEMENT, _REMITTANCE
-	Retention    time.Duration        // PAYOUT_RETENTION: finished transfer tasks in the monitor. Defaults to 1 h.
+	Retention    time.Duration        // PAYOUT_RETENTION: finished transfer tasks in the monitor; 0 keeps none. Defaults to 1 h.
 	StatusRate   int                  // PAYOUT_STATUS_RATE: status queries a second, all workers together. Defaults to 10.
 	HTTPTimeout  time.Duration        // PAYOUT_HTTP_TIMEOUT: one MoMo round trip. Defaults to 30 s.
 	Schedules    string               // PAYOUT_SCHEDULES: recurring runs file
@@ -142,7 +142,12 @@ func FromEnv(getenv Getenv) (Config, error) {
 		}
 		return m
 	}
-	c.Retention = duration("PAYOUT_RETENTION", tasks.DefaultRetention)
+	c.Retention = tasks.DefaultRetention
+	if v := getenv("PAYOUT_RETENTION"); v == "0" {
+		c.Retention = -1 // keep no finished task
+	} else {
+		c.Retention = duration("PAYOUT_RETENTION", tasks.DefaultRetention)
+	}
 	c.HTTPTimeout = duration("PAYOUT_HTTP_TIMEOUT", momo.DefaultHTTPTimeout)
 	c.MoMo.HTTPClient = momoHTTPClient(c.HTTPTimeout)
 	c.StatusRate = integer("PAYOUT_STATUS_RATE", DefaultStatusRate)
