@@ -118,16 +118,16 @@ type workerProc struct {
 	done chan error
 }
 
-// startWorkerProc starts the worker command on the scale-out database and the simulator at
-// simURL. The test's cleanup kills it if the test did not stop it.
-func startWorkerProc(t *testing.T, bin, simURL string, i int) *workerProc {
+// startWorkerProc starts the worker command, with flags added, on the scale-out database and
+// the simulator at simURL. The test's cleanup kills it if the test did not stop it.
+func startWorkerProc(t *testing.T, bin, simURL string, i int, flags ...string) *workerProc {
 	t.Helper()
 	p := &workerProc{log: filepath.Join(t.TempDir(), fmt.Sprintf("worker-%d.log", i)), done: make(chan error, 1)}
 	f, err := os.Create(p.log)
 	require.NoError(t, err)
 	defer f.Close()
 
-	p.cmd = exec.Command(bin, "-monitor-addr", "off", "-concurrency", "5")
+	p.cmd = exec.Command(bin, append([]string{"-monitor-addr", "off", "-concurrency", "5"}, flags...)...)
 	p.cmd.Env = append(os.Environ(),
 		fmt.Sprintf("REDIS_URL=redis://%s/%d", testutil.RedisAddr(), scaleOutDB),
 		"REDIS_ADDR=", "REDIS_CLUSTER_ADDRS=", "MOMO_CALLBACK_URL=", "PAYOUT_SCHEDULES=",

@@ -17,6 +17,9 @@ func countsKey(batch string) string    { return fmt.Sprintf("%s{%s}:counts", Pre
 func orderKey(batch string) string     { return fmt.Sprintf("%s{%s}:order", Prefix, batch) }
 func dueKey(batch string) string       { return fmt.Sprintf("%s{%s}:due", Prefix, batch) }
 func itemKey(batch, ref string) string { return fmt.Sprintf("%s{%s}:item:%s", Prefix, batch, ref) }
+func orphanKey(batch, task string, retried int) string {
+	return fmt.Sprintf("%s{%s}:orphan:%s:%d", Prefix, batch, task, retried)
+}
 func lockKey(batch, ref string) string { return fmt.Sprintf("%s{%s}:lock:%s", Prefix, batch, ref) }
 func itemPrefix(batch string) string   { return fmt.Sprintf("%s{%s}:item:", Prefix, batch) }
 func batchesKey() string               { return Prefix + "batches" }

@@ -236,3 +236,23 @@ func (s *Store) RateWait(ctx context.Context, name string, perSecond int) error 
 		}
 	}
 }
+
+// ClaimOrphan lets one worker take over a task that a dead worker left running: task is its
+// Asynq task ID and retried its retry count, which together name one run of it. It returns
+// false while another worker's claim, taken within ttl, holds.
+func (s *Store) ClaimOrphan(ctx context.Context, batch, task string, retried int, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, orphanKey(batch, task, retried), "1", ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("ledger: claim orphaned task: %w", err)
+	}
+	return ok, nil
+}
+
+// SetTaskID records the transfer task that now carries an item, when it is not the one named
+// by the item's reference ID. An item that no longer exists is left alone.
+func (s *Store) SetTaskID(ctx context.Context, batch, ref, task string) error {
+	if err := setIfExists.Run(ctx, s.rdb, []string{itemKey(batch, ref)}, fTask, task).Err(); err != nil {
+		return fmt.Errorf("ledger: record task: %w", err)
+	}
+	return nil
+}

@@ -80,8 +80,8 @@ return {1, ARGV[2]}
 `)
 
 // retryDrop lists the fields of a failed attempt that its retry does not inherit: the outcome
-// of the old attempt and its link onwards.
-var retryDrop = []string{fFinTx, fReason, fErr, fSubmitted, fNext}
+// of the old attempt, its link onwards and the task that carried it.
+var retryDrop = []string{fFinTx, fReason, fErr, fSubmitted, fNext, fTask}
 
 // RetryItem retries the FAILED item ref as a new attempt of its line under a new reference ID
 // (a version-4 UUID), which it returns. The old item becomes RETRIED and names the new one;

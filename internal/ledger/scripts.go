@@ -136,3 +136,10 @@ for s in string.gmatch(ARGV[1], '[^,]+') do
 end
 return ''
 `)
+
+// setIfExists sets one field of a hash that exists. KEYS: hash. ARGV: field, value.
+var setIfExists = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`)

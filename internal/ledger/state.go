@@ -66,6 +66,7 @@ type Item struct {
 	LastError   string
 	PollSeq     int
 	PrevRef     string // the attempt this one retries, if any
+	TaskID      string // the transfer task that took the item over from a dead worker, if any
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	SubmittedAt time.Time // when MoMo first acknowledged the transfer; zero before
@@ -77,6 +78,7 @@ const (
 	fCur, fExt, fPayerMsg, fPayeeNote, fName         = "cur", "ext", "pm", "pn", "name"
 	fState, fAttempts, fFinTx, fReason, fErr         = "st", "att", "ftid", "rsn", "err"
 	fCreated, fUpdated, fSubmitted, fPoll, fPrev     = "cat", "uat", "sat", "poll", "prev"
+	fTask                                            = "task"
 )
 
 func itemFromHash(batch string, h map[string]string) *Item {
@@ -100,6 +102,7 @@ func itemFromHash(batch string, h map[string]string) *Item {
 		LastError:   h[fErr],
 		PollSeq:     atoi(h[fPoll]),
 		PrevRef:     h[fPrev],
+		TaskID:      h[fTask],
 		CreatedAt:   msTime(h[fCreated]),
 		UpdatedAt:   msTime(h[fUpdated]),
 		SubmittedAt: msTime(h[fSubmitted]),

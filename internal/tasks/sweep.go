@@ -16,6 +16,7 @@ import (
 type Inspector interface {
 	GetTaskInfo(queue, id string) (*asynq.TaskInfo, error)
 	DeleteTask(queue, id string) error
+	ListActiveTasks(queue string, opts ...asynq.ListOption) ([]*asynq.TaskInfo, error)
 }
 
 // Sweeper finds items that are not terminal, are overdue and have no live task (archived after
@@ -51,6 +52,9 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		if _, err := s.TakeOverOrphans(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("taking over orphaned tasks failed")
+		}
 		if _, err := s.SweepOnce(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn().Err(err).Msg("sweep failed")
 		}
@@ -175,7 +179,7 @@ func (s *Sweeper) resume(ctx context.Context, it *ledger.Item, b *ledger.Batch, 
 			Msg("sweeper resumed status polling")
 		return true, s.store.AdvancePoll(ctx, it.Batch, it.Ref, seq+1, again)
 	default: // VALIDATED or SUBMITTING: the transfer task carries the item on
-		if s.live(Queue(product), it.Ref) {
+		if s.live(Queue(product), it.Ref) || (it.TaskID != "" && s.live(Queue(product), it.TaskID)) {
 			return false, s.store.SetDue(ctx, it.Batch, it.Ref, again)
 		}
 		// An archived or retained task keeps its ID; remove it so the ID can be used again.

@@ -68,9 +68,17 @@ func PollTaskID(ref string, seq int) string { return ref + ":poll:" + strconv.It
 // NewTransferTask returns the task that submits item ref of a batch. Its task ID is the
 // reference ID, so the monitor shows the payout's own ID.
 func NewTransferTask(p momo.Product, batch, ref string, o Options) *asynq.Task {
+	return newTransferTask(p, batch, ref, ref, o)
+}
+
+// TakeoverTaskID names the transfer task that takes item ref over from a dead worker; n tells
+// takeovers of one item apart.
+func TakeoverTaskID(ref, n string) string { return ref + ":takeover:" + n }
+
+func newTransferTask(p momo.Product, batch, ref, id string, o Options) *asynq.Task {
 	body, _ := json.Marshal(Payload{Batch: batch, Ref: ref, Product: p})
 	return asynq.NewTask(TransferType(p), body,
-		asynq.Queue(Queue(p)), asynq.TaskID(ref), asynq.MaxRetry(o.TransferMaxRetry),
+		asynq.Queue(Queue(p)), asynq.TaskID(id), asynq.MaxRetry(o.TransferMaxRetry),
 		asynq.Timeout(o.TaskTimeout), asynq.Retention(max(o.Retention, 0)))
 }
 
