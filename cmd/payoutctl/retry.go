@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"golang.org/x/time/rate"
 
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
@@ -43,15 +45,60 @@ func cmdRetryFailed(e *env, args []string) error {
 		return fmt.Errorf("batch %s is still loading; finish 'enqueue' first", id)
 	}
 
+	confirm, err := momoConfirm(e, b)
+	if err != nil {
+		return err
+	}
 	// The new attempts are due after the usual slack: the sweeper pays any whose task is lost.
-	out, err := e.store.RetryFailed(e.ctx, id, *reason, time.Now().Add(tasks.DefaultSlack))
+	out, err := e.store.RetryFailed(e.ctx, id, *reason, time.Now().Add(tasks.DefaultSlack), confirm)
 	printRetried(e, id, *reason, out)
+	if len(out.Refused) > 0 {
+		err = errors.Join(err, fmt.Errorf("%d FAILED payout(s) not retried because MoMo did not "+
+			"confirm the failure of the old reference ID (listed above)", len(out.Refused)))
+	}
 	if len(out.Retried) == 0 {
 		return err
 	}
 	// Attempts made before an error are queued all the same.
 	warnWaiting(e, b)
 	return errors.Join(err, enqueueRetries(e, b, out.Retried))
+}
+
+// momoConfirm returns the check made before a FAILED row is paid again under a new reference
+// ID: MoMo itself must say that the old reference ID failed, or not know it (a refused POST
+// creates nothing). The ledger's FAILED comes only from MoMo's answers, so a refusal here means
+// MoMo contradicts itself or the ledger was changed by hand; either way a person must look
+// before money goes out twice.
+func momoConfirm(e *env, b *ledger.Batch) (ledger.Confirm, error) {
+	product, err := momo.ParseProduct(b.Product)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.cfg.RequireMoMo(product); err != nil {
+		return nil, fmt.Errorf("retry-failed asks MoMo about each old reference ID first: %w", err)
+	}
+	client, err := momo.New(e.cfg.MoMo)
+	if err != nil {
+		return nil, err
+	}
+	limiter := rate.NewLimiter(tasks.ReconcileRate, 1)
+	return func(ctx context.Context, _ int, ref string) (bool, string, error) {
+		if err := limiter.Wait(ctx); err != nil {
+			return false, "", err
+		}
+		st, err := client.GetTransfer(ctx, product, ref)
+		switch momo.Classify(err) {
+		case momo.ClassNone:
+			if st.Status == momo.StatusFailed {
+				return true, "", nil
+			}
+			return false, "MoMo says " + st.Status + " for the old reference ID", nil
+		case momo.ClassNotFound:
+			return true, "", nil
+		default:
+			return false, "MoMo could not be asked: " + err.Error(), nil
+		}
+	}, nil
 }
 
 // printRetried says what a retry did and what it left alone.
@@ -81,6 +128,14 @@ func printRetried(e *env, id, reason string, out *ledger.RetryOutcome) {
 	if len(out.OtherReasons) > 0 {
 		e.printf("%d FAILED with other reasons not retried: %s\n", sum(out.OtherReasons),
 			countList(out.OtherReasons))
+	}
+	for i, r := range out.Refused {
+		if i == maxListed {
+			e.printf("  ... and %d more not retried\n", len(out.Refused)-maxListed)
+			break
+		}
+		e.printf("  line %d: %s not retried: %s while the ledger says FAILED; check it with "+
+			"MTN before paying it again\n", r.Line, r.Ref, r.Why)
 	}
 	if out.Changed > 0 {
 		e.printf("%d were retried meanwhile by another command\n", out.Changed)

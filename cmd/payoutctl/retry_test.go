@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/momopay/payout/internal/cli"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
+	"github.com/momopay/payout/internal/momosim"
 	"github.com/momopay/payout/internal/tasks"
 	"github.com/momopay/payout/internal/testutil"
 )
@@ -52,6 +54,7 @@ func queued(t *testing.T, ref string) *asynq.TaskInfo {
 }
 
 func TestRetryFailed_NewAttemptForFailedRowsOfThatReasonOnly(t *testing.T) {
+	startSim(t, momosim.Config{}) // retry-failed asks MoMo about the old reference IDs
 	store, refs := mixedBatch(t)
 	ctx := context.Background()
 
@@ -103,6 +106,7 @@ func TestRetryFailed_NewAttemptForFailedRowsOfThatReasonOnly(t *testing.T) {
 }
 
 func TestRetryFailed_AttemptThatFailsAgainIsRetriedAgain(t *testing.T) {
+	startSim(t, momosim.Config{}) // retry-failed asks MoMo about the old reference IDs
 	store, refs := mixedBatch(t)
 	ctx := context.Background()
 	code, _, stderr := ctl(t, "retry-failed", "b1", "-reason", "payee_not_found")
@@ -128,6 +132,7 @@ func TestRetryFailed_AttemptThatFailsAgainIsRetriedAgain(t *testing.T) {
 }
 
 func TestRetryFailed_CancelledRefusedPausedWarned(t *testing.T) {
+	startSim(t, momosim.Config{}) // retry-failed asks MoMo about the old reference IDs
 	store, refs := mixedBatch(t)
 	ctx := context.Background()
 
@@ -159,6 +164,7 @@ func TestRetryFailed_CancelledRefusedPausedWarned(t *testing.T) {
 }
 
 func TestReport_RetriedRowLinkedAndSummaryReconciles(t *testing.T) {
+	startSim(t, momosim.Config{}) // retry-failed asks MoMo about the old reference IDs
 	store, refs := mixedBatch(t)
 	code, _, stderr := ctl(t, "retry-failed", "b1", "-reason", "PAYEE_NOT_FOUND")
 	require.Equal(t, 0, code, stderr)
@@ -207,6 +213,7 @@ func TestReport_SummaryToStdoutWithFile(t *testing.T) {
 }
 
 func TestStatus_RetriedAttemptsDoNotKeepABatchOpen(t *testing.T) {
+	startSim(t, momosim.Config{}) // retry-failed asks MoMo about the old reference IDs
 	store := setup(t)
 	refs := byLine(t, store)
 	walk(t, store, refs[2], "EXPIRED", toFailed...)
@@ -241,4 +248,36 @@ func squash(s string) string {
 		lines[i] = strings.Join(strings.Fields(l), " ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestRetryFailed_AsksMoMoAboutTheOldReferenceFirst pays a row again only when MoMo says the
+// old reference ID failed or does not know it: a row the ledger says FAILED but MoMo paid is
+// left as it is and named.
+func TestRetryFailed_AsksMoMoAboutTheOldReferenceFirst(t *testing.T) {
+	sim := startSim(t, momosim.Config{})
+	store := setupCSV(t, reconcileCSV)
+	refs := byLine(t, store)
+	client := simClient(t, os.Getenv("MOMO_BASE_URL"))
+	submitAt(t, client, store, refs[2]) // an ordinary number: SUCCESSFUL at MoMo
+	submitAt(t, client, store, refs[3]) // the PAYEE_NOT_FOUND test number: FAILED at MoMo
+	for _, line := range []int{2, 3, 5} { // line 5 never reached MoMo: 404
+		walk(t, store, refs[line], "EXPIRED", toFailed...)
+	}
+	before := sim.Stats()
+
+	code, out, stderr := ctl(t, "retry-failed", "b1")
+
+	assert.Equal(t, 1, code, "a row MoMo contradicts makes the command fail: %s", out)
+	assert.Contains(t, stderr, "1 FAILED payout(s) not retried")
+	assert.Contains(t, out, "2 FAILED payouts retried")
+	assert.Contains(t, out, "line 2: "+refs[2]+" not retried: MoMo says SUCCESSFUL for the old reference ID")
+	ctx := context.Background()
+	for line, want := range map[int]ledger.State{2: ledger.Failed, 3: ledger.Retried, 5: ledger.Retried} {
+		it, err := store.GetItem(ctx, "b1", refs[line])
+		require.NoError(t, err)
+		assert.Equal(t, want, it.State, "line %d", line)
+	}
+	after := sim.Stats()
+	assert.Equal(t, before.TransfersCreated, after.TransfersCreated, "asking creates nothing")
+	assert.Equal(t, before.StatusQueries+3, after.StatusQueries, "one question per FAILED row")
 }

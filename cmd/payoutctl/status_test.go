@@ -13,10 +13,12 @@ import (
 	"github.com/momopay/payout/internal/cli"
 	"github.com/momopay/payout/internal/config"
 	"github.com/momopay/payout/internal/ledger"
+	"github.com/momopay/payout/internal/momosim"
 	"github.com/momopay/payout/internal/report"
 )
 
 func TestStatusWatch_LinePerChangeUntilDoneThenStatus(t *testing.T) {
+	startSim(t, momosim.Config{}) // retry-failed asks MoMo about the old reference IDs
 	store := setup(t)
 	ctx := context.Background()
 	first := byLine(t, store)

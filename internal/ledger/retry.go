@@ -151,7 +151,20 @@ type RetryOutcome struct {
 	// Changed counts FAILED items found at first that were no longer FAILED when their turn
 	// came (retried by a concurrent command).
 	Changed int
+	// Refused lists, in line order, the FAILED items that the confirmation refused to retry.
+	Refused []RefusedAttempt
 }
+
+// RefusedAttempt is a FAILED line that was not retried, and why.
+type RefusedAttempt struct {
+	Line int
+	Ref  string
+	Why  string
+}
+
+// Confirm is asked, before a FAILED item is retried, whether it may be: ok false leaves the
+// item as it is, with why saying so in RetryOutcome.Refused. An error stops the retry.
+type Confirm func(ctx context.Context, line int, ref string) (ok bool, why string, err error)
 
 // RetriedAttempt is one retried line.
 type RetriedAttempt struct {
@@ -163,10 +176,10 @@ type RetriedAttempt struct {
 // RetryFailed retries, with RetryItem, every FAILED item of the batch whose reason equals
 // reason (ignoring case; "" retries them all). It reads the whole batch before changing
 // anything, so the new attempts it adds are never themselves retried in the same run. A
-// cancelled or loading batch is refused with ErrNotRetryable. On an error it returns what it
-// did so far.
+// cancelled or loading batch is refused with ErrNotRetryable. When confirm is not nil, each
+// item is retried only if confirm agrees. On an error it returns what it did so far.
 func (s *Store) RetryFailed(ctx context.Context, batch, reason string,
-	due time.Time) (*RetryOutcome, error) {
+	due time.Time, confirm Confirm) (*RetryOutcome, error) {
 	out := &RetryOutcome{LeftAlone: map[State]int{}, OtherReasons: map[string]int{}}
 	b, err := s.GetBatch(ctx, batch)
 	if err != nil {
@@ -180,6 +193,16 @@ func (s *Store) RetryFailed(ctx context.Context, batch, reason string,
 		return out, err
 	}
 	for _, a := range todo {
+		if confirm != nil {
+			ok, why, err := confirm(ctx, a.Line, a.OldRef)
+			if err != nil {
+				return out, err
+			}
+			if !ok {
+				out.Refused = append(out.Refused, RefusedAttempt{Line: a.Line, Ref: a.OldRef, Why: why})
+				continue
+			}
+		}
 		newRef, _, err := s.RetryItem(ctx, batch, a.OldRef, due)
 		if err != nil {
 			return out, err

@@ -232,7 +232,7 @@ func TestRetryItem_CancelledBatchRefusedPausedAllowed(t *testing.T) {
 	it, err := s.GetItem(ctx, "b1", refs[1])
 	require.NoError(t, err)
 	assert.Equal(t, ledger.Failed, it.State)
-	_, err = s.RetryFailed(ctx, "b1", "", time.Now())
+	_, err = s.RetryFailed(ctx, "b1", "", time.Now(), nil)
 	assert.ErrorIs(t, err, ledger.ErrNotRetryable)
 	c, err := s.Counts(ctx, "b1")
 	require.NoError(t, err)
@@ -248,7 +248,7 @@ func TestRetryItem_MissingIsNotFound(t *testing.T) {
 	assert.True(t, errors.Is(err, ledger.ErrNotFound))
 	_, _, err = s.RetryItem(ctx, "nope", "00000000-0000-4000-8000-000000000000", time.Now())
 	assert.True(t, errors.Is(err, ledger.ErrNotFound))
-	_, err = s.RetryFailed(ctx, "nope", "", time.Now())
+	_, err = s.RetryFailed(ctx, "nope", "", time.Now(), nil)
 	assert.True(t, errors.Is(err, ledger.ErrNotFound))
 }
 
@@ -269,7 +269,7 @@ func TestRetryFailed_ReasonFilterAndItemsLeftAlone(t *testing.T) {
 	move(t, s, "b1", refs[5], states(ledger.Submitting), ledger.Submitted)
 	move(t, s, "b1", refs[5], states(ledger.Submitted), ledger.Unknown)
 
-	out, err := s.RetryFailed(ctx, "b1", "payee_not_found", time.Now())
+	out, err := s.RetryFailed(ctx, "b1", "payee_not_found", time.Now(), nil)
 	require.NoError(t, err)
 	require.Len(t, out.Retried, 2)
 	assert.Equal(t, []int{2, 4}, []int{out.Retried[0].Line, out.Retried[1].Line})
@@ -284,7 +284,7 @@ func TestRetryFailed_ReasonFilterAndItemsLeftAlone(t *testing.T) {
 		assert.NotEqual(t, ledger.Retried, it.State)
 	}
 
-	out, err = s.RetryFailed(ctx, "b1", "", time.Now())
+	out, err = s.RetryFailed(ctx, "b1", "", time.Now(), nil)
 	require.NoError(t, err)
 	require.Len(t, out.Retried, 1, "the other reason now; earlier retries are not retried twice")
 	assert.Equal(t, refs[1], out.Retried[0].OldRef)
@@ -295,4 +295,34 @@ func TestRetryFailed_ReasonFilterAndItemsLeftAlone(t *testing.T) {
 	assert.Equal(t, int64(200+300+400), c.Amounts[ledger.Retried]["EUR"])
 	assert.Zero(t, c.Items[ledger.Failed])
 	assert.Equal(t, int64(len(items)), c.Total()-c.Items[ledger.Retried])
+}
+
+func TestRetryFailed_ConfirmationRefusesSome(t *testing.T) {
+	s, ctx := newStore(t)
+	var items []ledger.NewItem
+	for line := 2; line < 5; line++ {
+		items = append(items, newItem(line, int64(line*100), "EUR"))
+	}
+	refs := openBatch(t, s, "b1", items, time.Now().Add(time.Hour))
+	for _, ref := range refs {
+		fail(t, s, "b1", ref, "EXPIRED")
+	}
+	var asked []int
+	out, err := s.RetryFailed(ctx, "b1", "", time.Now(), func(_ context.Context, line int, ref string) (bool, string, error) {
+		asked = append(asked, line)
+		return line != 3, "MoMo says SUCCESSFUL", nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []int{2, 3, 4}, asked)
+	require.Len(t, out.Retried, 2)
+	assert.Equal(t, []ledger.RefusedAttempt{{Line: 3, Ref: refs[1], Why: "MoMo says SUCCESSFUL"}}, out.Refused)
+	it, err := s.GetItem(ctx, "b1", refs[1])
+	require.NoError(t, err)
+	assert.Equal(t, ledger.Failed, it.State, "a refused item stays as it was")
+
+	boom := errors.New("boom")
+	_, err = s.RetryFailed(ctx, "b1", "", time.Now(), func(context.Context, int, string) (bool, string, error) {
+		return false, "", boom
+	})
+	assert.ErrorIs(t, err, boom)
 }
