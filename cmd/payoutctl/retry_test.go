@@ -258,8 +258,8 @@ func TestRetryFailed_AsksMoMoAboutTheOldReferenceFirst(t *testing.T) {
 	store := setupCSV(t, reconcileCSV)
 	refs := byLine(t, store)
 	client := simClient(t, os.Getenv("MOMO_BASE_URL"))
-	submitAt(t, client, store, refs[2]) // an ordinary number: SUCCESSFUL at MoMo
-	submitAt(t, client, store, refs[3]) // the PAYEE_NOT_FOUND test number: FAILED at MoMo
+	submitAt(t, client, store, refs[2])   // an ordinary number: SUCCESSFUL at MoMo
+	submitAt(t, client, store, refs[3])   // the PAYEE_NOT_FOUND test number: FAILED at MoMo
 	for _, line := range []int{2, 3, 5} { // line 5 never reached MoMo: 404
 		walk(t, store, refs[line], "EXPIRED", toFailed...)
 	}
