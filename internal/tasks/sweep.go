@@ -195,11 +195,17 @@ func (s *Sweeper) resume(ctx context.Context, it *ledger.Item, b *ledger.Batch, 
 	}
 }
 
-// live reports whether a task will still run: pending, scheduled, retrying or running.
+// live reports whether a task will still run: pending, scheduled, retrying or running. When
+// Asynq cannot say, the task counts as live: the item stays due and the next round asks again,
+// rather than a second task being added on a guess.
 func (s *Sweeper) live(queue, id string) bool {
 	info, err := s.inspect.GetTaskInfo(queue, id)
-	if err != nil {
+	if notFound(err) {
 		return false
+	}
+	if err != nil {
+		s.log.Debug().Err(err).Str("task_id", id).Msg("sweeper could not look up a task")
+		return true
 	}
 	switch info.State {
 	case asynq.TaskStateArchived, asynq.TaskStateCompleted:

@@ -2,6 +2,7 @@ package tasks_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -253,4 +254,29 @@ func TestSweeper_RoundEndsWhenResumingTakesLongerThanSlack(t *testing.T) {
 
 	require.NoError(t, err, "the round must end on its own, not at the deadline")
 	assert.Equal(t, 600, n)
+}
+
+// flakyInspector fails every task lookup, as an inspector does while Redis is restarting.
+type flakyInspector struct{ *asynq.Inspector }
+
+func (flakyInspector) GetTaskInfo(string, string) (*asynq.TaskInfo, error) {
+	return nil, errors.New("connection refused")
+}
+
+func TestSweeper_InspectorErrorAddsNoTask(t *testing.T) {
+	s := newSweepEnv(t, 1)
+	s.overdue(0)
+	sweeper := tasks.NewSweeper(s.store, s.client, flakyInspector{s.insp}, tasks.Options{}, sweepSlack,
+		nil, zerolog.Nop())
+
+	n, err := sweeper.SweepBatchNow(s.ctx, s.batch)
+	require.NoError(t, err)
+	assert.Zero(t, n, "a task Asynq cannot look up is not replaced on a guess")
+	_, err = s.insp.GetTaskInfo(tasks.Queue(momo.Disbursement), s.refs[0])
+	assert.True(t, errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound), "%v", err)
+	s.requireNotDue(0)
+
+	n, err = s.sweeper.SweepBatchNow(s.ctx, s.batch)
+	require.NoError(t, err)
+	assert.Zero(t, n, "not due again until the slack has passed")
 }
