@@ -18,6 +18,12 @@ import (
 // without touching the shared one.
 func startRedis(t *testing.T, args ...string) *redis.Client {
 	t.Helper()
+	return startRedisConf(t, "", args...)
+}
+
+// startRedisConf is startRedis reading the configuration file conf first, when not empty.
+func startRedisConf(t *testing.T, conf string, args ...string) *redis.Client {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server is not installed (.ci/run installs it)")
@@ -26,8 +32,12 @@ func startRedis(t *testing.T, args ...string) *redis.Client {
 	require.NoError(t, err)
 	port := ln.Addr().(*net.TCPAddr).Port
 	require.NoError(t, ln.Close())
-	cmd := exec.Command(bin, append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1",
-		"--save", "", "--dir", t.TempDir()}, args...)...)
+	var all []string
+	if conf != "" {
+		all = append(all, conf)
+	}
+	all = append(all, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--dir", t.TempDir())
+	cmd := exec.Command(bin, append(all, args...)...)
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
@@ -60,4 +70,15 @@ func TestCheckDurability_UnreadableSettingsAreAnError(t *testing.T) {
 	defer rdb.Close()
 	_, err := CheckDurability(context.Background(), rdb)
 	assert.Error(t, err)
+}
+
+func TestCheckDurability_ShippedRedisConfigPasses(t *testing.T) {
+	rdb := startRedisConf(t, "../../configs/redis.conf")
+	ctx := context.Background()
+	problems, err := CheckDurability(ctx, rdb)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+	fsync, err := rdb.ConfigGet(ctx, "appendfsync").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "always", fsync["appendfsync"], "the shipped config fsyncs every write")
 }
