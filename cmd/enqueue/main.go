@@ -1,12 +1,13 @@
 // Command enqueue validates a beneficiaries CSV and turns every good row into a payout task.
 //
 //	enqueue -product disbursement|remittance [-batch ID] [-currency C] [-country CC]
-//	        [-dry-run] [-skip-invalid] [-allow-same-file] [-strict] [-confirm-total AMOUNT]
+//	        [-dry-run] [-skip-invalid] [-allow-same-file] [-allow-repeated-ids] [-strict]
+//	        [-confirm-total AMOUNT]
 //	        [-skip-balance-check] [-validate-accounts] [-at TIME | -in DURATION] FILE.csv
 //
 // Exit codes: 0 enqueued (or already enqueued), 1 failure, 2 usage, 3 the file is invalid (bad
 // rows, a bad header, broken CSV, or nothing to pay), 4 refused by a guard (limits, confirmation,
-// balance); nothing is enqueued on 3 or 4.
+// balance, external IDs an earlier batch pays); nothing is enqueued on 3 or 4.
 package main
 
 import (
@@ -45,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	dryRun := fs.Bool("dry-run", false, "validate and print what would be paid; write nothing")
 	skipInvalid := fs.Bool("skip-invalid", false, "enqueue the good rows and write the bad ones to FILE.rejects.csv")
 	sameFile := fs.Bool("allow-same-file", false, "allow a file already enqueued under another batch ID")
+	repeated := fs.Bool("allow-repeated-ids", false, "allow rows whose external_id an earlier batch pays or may still pay")
 	strict := fs.Bool("strict", false, "refuse a file that pays the same payee twice (a warning otherwise)")
 	confirm := fs.String("confirm-total", "", "confirm a large batch: its total, e.g. 'EUR 10739.60'")
 	skipBalance := fs.Bool("skip-balance-check", false, "do not check that the account balance covers the batch")
@@ -101,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	req := intake.Request{
 		Path: fs.Arg(0), Product: p, BatchID: *batchID, SkipInvalid: *skipInvalid,
-		DryRun: *dryRun, AllowSameFile: *sameFile, Strict: *strict, At: when,
+		DryRun: *dryRun, AllowSameFile: *sameFile, AllowRepeatedIDs: *repeated, Strict: *strict, At: when,
 		ConfirmTotal: confirmTotal,
 		Limits: intake.Limits{MaxRow: cfg.MaxRowAmount, MaxBatch: cfg.MaxBatchAmount,
 			ConfirmAbove: cfg.ConfirmAbove},
@@ -238,6 +240,8 @@ func printResult(w io.Writer, req intake.Request, res *intake.Result) {
 		if res.Existing != "" {
 			fmt.Fprintf(w, "note: this file's content is already enqueued as batch %s; a real run adds nothing "+
 				"to it and refuses a new batch ID without -allow-same-file\n", res.Existing)
+		} else if len(res.Repeats) > 0 {
+			fmt.Fprintf(w, "note: a real run is refused: %v\n", intake.RepeatError(req.Path, res.Repeats))
 		}
 	case res.AlreadyEnqueued:
 		fmt.Fprintf(w, "batch %s was already enqueued (%d payouts); nothing added", res.BatchID, res.Accepted)

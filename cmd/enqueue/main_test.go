@@ -286,3 +286,22 @@ func TestEnqueue_LimitsAreConfigurableAndNamed(t *testing.T) {
 	code, _, _ = exitCode("-product", "disbursement", "-currency", "EUR", "-max-rows", "0", path)
 	assert.Equal(t, cli.ExitUsage, code)
 }
+
+func TestEnqueue_RowsAnEarlierBatchPaysAreRefusedExit4(t *testing.T) {
+	setup(t)
+	first := writeFile(t, "nov.csv", "msisdn,amount,external_id\n46733123470,10,n-1\n46733123471,20,n-2\n")
+	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-batch", "nov", first)
+	require.Equal(t, cli.ExitOK, code, stderr)
+
+	// The corrected file, uploaded whole: row n-2 has a new amount, n-1 is as it was.
+	fixed := writeFile(t, "nov-fixed.csv", "msisdn,amount,external_id\n46733123470,10,n-1\n46733123471,25,n-2\n")
+	code, out, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-dry-run", fixed)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	assert.Contains(t, out, "note: a real run is refused")
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-batch", "nov-fixed", fixed)
+	assert.Equal(t, cli.ExitRefused, code)
+	assert.Contains(t, stderr, `batch "nov": line 2 "n-1" (VALIDATED there), line 3 "n-2" (VALIDATED there)`)
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-batch", "nov-fixed",
+		"-allow-repeated-ids", fixed)
+	assert.Equal(t, cli.ExitOK, code, stderr)
+}

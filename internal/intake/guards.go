@@ -45,6 +45,7 @@ type rowGuard struct {
 	ctx      context.Context
 	req      Request
 	dups     *dupCheck
+	repeats  *repeatCheck // nil when repeated external IDs are allowed
 	rejected map[int]*batch.RowError
 	asked    bool
 }
@@ -72,8 +73,20 @@ func (g *rowGuard) check(row batch.Row) (*batch.RowError, string, error) {
 	}
 	if rowErr != nil {
 		g.rejected[row.Line] = rowErr
+	} else if g.repeats != nil {
+		if err := g.repeats.add(row); err != nil {
+			return nil, "", err
+		}
 	}
 	return rowErr, warn, nil
+}
+
+// finish ends the first pass's lookups: it asks about the rows still waiting.
+func (g *rowGuard) finish() error {
+	if g.repeats == nil || g.asked {
+		return nil
+	}
+	return g.repeats.flush()
 }
 
 func (g *rowGuard) checkRow(row batch.Row) (*batch.RowError, error) {

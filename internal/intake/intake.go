@@ -47,8 +47,11 @@ type Request struct {
 	Options     batch.Options
 	SkipInvalid bool // enqueue the good rows and write the bad ones to a rejects file
 	DryRun      bool // validate and total, write nothing
-	// AllowSameFile lets the same file content be enqueued under a second batch ID.
+	// AllowSameFile lets the same file content be enqueued under a second batch ID; it allows
+	// repeated external IDs too.
 	AllowSameFile bool
+	// AllowRepeatedIDs lets rows carry external IDs that earlier batches of the product pay.
+	AllowRepeatedIDs bool
 	// Strict makes the same payee twice in a file an error instead of a warning.
 	Strict bool
 	// Limits are the amount guards; ConfirmTotal is the operator's -confirm-total.
@@ -92,6 +95,8 @@ type Result struct {
 	RejectsFile string
 	// Existing names a batch that already holds this file's content, found by a dry run.
 	Existing string
+	// Repeats lists the earlier batches that pay external IDs of this file's rows.
+	Repeats []Repeat
 	// Encoding is the file's detected encoding; SkippedHeaders counts header rows repeated
 	// mid-file, which were skipped.
 	Encoding       string
@@ -137,6 +142,9 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 	req.Tasks = req.Tasks.WithDefaults()
 	req.Options.File = req.Path
 	guard := newRowGuard(ctx, req)
+	if !req.AllowRepeatedIDs && !req.AllowSameFile {
+		guard.repeats = newRepeatCheck(ctx, in.store, string(req.Product))
+	}
 	res, err := validate(req, guard)
 	if err != nil {
 		return res, err
@@ -150,6 +158,9 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 	res.Spec = spec(req, res.lineHash)
 	if res.BatchID, err = batchID(req, res.Spec); err != nil {
 		return res, err
+	}
+	if guard.repeats != nil {
+		res.Repeats = guard.repeats.repeats(res.BatchID)
 	}
 	if err := in.checkTotals(ctx, req, res); err != nil {
 		return res, err
@@ -218,6 +229,9 @@ func validate(req Request, guard *rowGuard) (*Result, error) {
 		res.Totals[row.Amount.Currency] = sum
 		return nil
 	})
+	if err == nil {
+		err = guard.finish()
+	}
 	res.Rows = res.Accepted + res.Rejected
 	res.FileHash = hex.EncodeToString(hash.Sum(nil))
 	res.Fingerprint = hex.EncodeToString(rows.Sum(nil))

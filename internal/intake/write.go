@@ -55,6 +55,16 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 			return err
 		}
 	}
+	// Rows another batch pays already would pay the same people again. (A run continuing its
+	// own batch is not counted: its batch is left out of Repeats.) Checked before any
+	// fingerprint is claimed, so that a refused run leaves no trace; a file that is the same
+	// as an earlier one gets the same-file refusal, which says more.
+	if len(res.Repeats) > 0 && !req.AllowRepeatedIDs && !req.AllowSameFile {
+		if err := in.sameFileOwner(ctx, res); err != nil {
+			return err
+		}
+		return RepeatError(req.Path, res.Repeats)
+	}
 	// The same bytes, or the same payouts in a file saved anew, under another batch ID would
 	// pay everyone twice.
 	for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
@@ -63,8 +73,7 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 			return err
 		}
 		if owner != res.BatchID && !req.AllowSameFile {
-			return fmt.Errorf("intake: this file's payouts were already enqueued as batch %q; "+
-				"pass -allow-same-file to pay them again under batch %q", owner, res.BatchID)
+			return sameFileError(owner, res.BatchID)
 		}
 	}
 	// The rejects file comes before any item: if it cannot be written, nothing is.
@@ -93,6 +102,25 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 		return err
 	}
 	return in.enqueueAll(ctx, req, res)
+}
+
+// sameFileOwner returns the same-file refusal when another batch holds this file's content.
+func (in *Intake) sameFileOwner(ctx context.Context, res *Result) error {
+	for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
+		owner, err := in.store.FingerprintOwner(ctx, fp)
+		if err != nil {
+			return err
+		}
+		if owner != "" && owner != res.BatchID {
+			return sameFileError(owner, res.BatchID)
+		}
+	}
+	return nil
+}
+
+func sameFileError(owner, id string) error {
+	return fmt.Errorf("intake: this file's payouts were already enqueued as batch %q; "+
+		"pass -allow-same-file to pay them again under batch %q", owner, id)
 }
 
 // lockBatch serialises enqueue runs of one batch, across processes: a second run waits for
@@ -163,25 +191,38 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 		due = req.At.Add(req.Slack)
 	}
 	chunk := make([]ledger.NewItem, 0, writeChunk)
+	// fileIDs holds the external ID each chunk item has in the file ("" when newItem made one).
+	var fileIDs, ids, owned []string
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		_, fresh, err := in.store.AddItems(ctx, res.BatchID, chunk, due)
+		refs, fresh, err := in.store.AddItems(ctx, res.BatchID, chunk, due)
+		if err != nil {
+			return err
+		}
 		for _, f := range fresh {
 			if f {
 				res.NewItems++
 			}
 		}
-		chunk = chunk[:0]
-		return err
+		// The index of external IDs, for the repeat check of later files. Written while the
+		// batch is loading: the check ignores items of a batch that never opened.
+		ids, owned = ids[:0], owned[:0]
+		for i, ext := range fileIDs {
+			if ext != "" {
+				ids, owned = append(ids, ext), append(owned, refs[i])
+			}
+		}
+		chunk, fileIDs = chunk[:0], fileIDs[:0]
+		return in.store.RecordExternalIDs(ctx, string(req.Product), res.BatchID, ids, owned)
 	}
 	hash := sha256.New()
 	err := eachRow(req, hash, nil, guard, func(row batch.Row, rowErr *batch.RowError, _ []string) error {
 		if rowErr != nil {
 			return nil
 		}
-		chunk = append(chunk, newItem(res.BatchID, row))
+		chunk, fileIDs = append(chunk, newItem(res.BatchID, row)), append(fileIDs, row.ExternalID)
 		if len(chunk) == writeChunk {
 			return flush()
 		}

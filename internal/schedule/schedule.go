@@ -189,7 +189,7 @@ func (r *Runner) Run(ctx context.Context, e Entry) error {
 	res, err := r.Intake.Run(ctx, intake.Request{
 		Path: e.File, Product: product, BatchID: id, SkipInvalid: e.SkipInvalid,
 		// A recurring file may well hold the same rows every month.
-		AllowSameFile: true, Balance: r.Balance,
+		AllowSameFile: true, AllowRepeatedIDs: true, Balance: r.Balance,
 		Options: batch.Options{TargetEnvironment: r.TargetEnvironment,
 			DefaultCurrency: strings.ToUpper(e.Currency), Country: strings.ToUpper(e.Country)},
 	})
