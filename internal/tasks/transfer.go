@@ -197,7 +197,8 @@ func (p *Processor) resolve(ctx context.Context, it *ledger.Item, product momo.P
 		p.pauseProduct(ctx, product, err)
 		return true, err
 	default:
-		return true, p.ambiguous(ctx, it, product, fmt.Errorf("ask before resubmitting: %w", err))
+		return true, p.ambiguous(ctx, it, product, fmt.Errorf("ask before resubmitting: %w", err),
+			"could not ask MoMo about an earlier attempt; will ask again before any resubmission")
 	}
 }
 
@@ -221,15 +222,22 @@ func (p *Processor) afterPost(ctx context.Context, it *ledger.Item, product momo
 		p.pauseProduct(ctx, product, err)
 		return err
 	default:
-		return p.ambiguous(ctx, it, product, err)
+		msg := "transfer outcome unknown; will ask MoMo before any resubmission"
+		var me *momo.Error
+		if errors.As(err, &me) && me.Op == "token" {
+			// No transfer went out; the item stays SUBMITTING all the same, and the next
+			// run's question costs one status query.
+			msg = "no token, so no transfer sent; the next attempt asks MoMo first all the same"
+		}
+		return p.ambiguous(ctx, it, product, err, msg)
 	}
 }
 
-// ambiguous records an outcome that may or may not have created the transfer; the retry asks
-// MoMo first.
-func (p *Processor) ambiguous(ctx context.Context, it *ledger.Item, product momo.Product, err error) error {
-	p.itemLogger(it, product).Warn().Int("attempt", it.Attempts).Str("err", err.Error()).
-		Msg("transfer outcome unknown; will ask MoMo before any resubmission")
+// ambiguous records an outcome that may or may not have created the transfer, logging msg; the
+// retry asks MoMo first.
+func (p *Processor) ambiguous(ctx context.Context, it *ledger.Item, product momo.Product, err error,
+	msg string) error {
+	p.itemLogger(it, product).Warn().Int("attempt", it.Attempts).Str("err", err.Error()).Msg(msg)
 	_, _, _ = p.move(context.WithoutCancel(ctx), it, product, ledger.Change{
 		From: []ledger.State{ledger.Submitting}, To: ledger.Submitting,
 		Fields: map[string]string{ledger.FieldLastError: truncate(err.Error(), 200)},
