@@ -89,23 +89,57 @@ func (r *repeatCheck) flush() error {
 	return nil
 }
 
+// beingEnqueued stands for the state of an item that another enqueue is writing right now.
+const beingEnqueued ledger.State = "being enqueued now"
+
+// batchHolds says what a batch that the index names means for a row carrying the same external
+// ID: "" when the batch cannot pay it (gone, or loading with nobody writing it: a killed
+// enqueue), beingEnqueued when another enqueue is writing it now, else the batch's status.
+func batchHolds(ctx context.Context, store *ledger.Store, b string) (string, error) {
+	meta, err := store.GetBatch(ctx, b)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if meta.Status != ledger.BatchLoading {
+		return meta.Status, nil
+	}
+	busy, err := store.LockHeld(ctx, b, enqueueLock)
+	if err != nil || !busy {
+		return "", err
+	}
+	return string(beingEnqueued), nil
+}
+
+// mayPay reports whether an earlier item in state st is paid, being paid or may yet be.
+func mayPay(st ledger.State) bool {
+	switch st {
+	case "", ledger.Failed, ledger.Cancelled:
+		return false
+	}
+	return true
+}
+
 // check records the rows idx of the chunk whose earlier item in batch b may be paid.
 func (r *repeatCheck) check(b string, idx []int, uses []ledger.ExternalIDUse) error {
 	status, ok := r.status[b]
 	if !ok {
-		meta, err := r.store.GetBatch(r.ctx, b)
-		switch {
-		case err == nil:
-			status = meta.Status
-		case errors.Is(err, ledger.ErrNotFound):
-			status = ""
-		default:
+		var err error
+		if status, err = batchHolds(r.ctx, r.store, b); err != nil {
 			return err
 		}
 		r.status[b] = status
 	}
-	if status == "" || status == ledger.BatchLoading {
-		return nil // gone, or never opened: nothing of it was paid
+	if status == "" {
+		return nil // nothing of it was or will be paid
+	}
+	if status == string(beingEnqueued) {
+		for _, i := range idx {
+			r.note(b, r.lines[i], r.ids[i], beingEnqueued)
+		}
+		return nil
 	}
 	refs := make([]string, len(idx))
 	for j, i := range idx {
@@ -116,28 +150,37 @@ func (r *repeatCheck) check(b string, idx []int, uses []ledger.ExternalIDUse) er
 		return err
 	}
 	for j, i := range idx {
-		switch states[j] {
-		case "", ledger.Failed, ledger.Cancelled:
-			continue
-		}
-		rep := r.found[b]
-		if rep == nil {
-			rep = &Repeat{Batch: b}
-			r.found[b] = rep
-		}
-		rep.Rows++
-		if len(rep.Examples) < repeatExamples {
-			rep.Examples = append(rep.Examples, RepeatedRow{Line: r.lines[i], ExternalID: r.ids[i], State: states[j]})
+		if mayPay(states[j]) {
+			r.note(b, r.lines[i], r.ids[i], states[j])
 		}
 	}
 	return nil
 }
 
+// note records a row that batch b pays already.
+func (r *repeatCheck) note(b string, line int, id string, st ledger.State) {
+	noteRepeat(r.found, b, line, id, st)
+}
+
+func noteRepeat(found map[string]*Repeat, b string, line int, id string, st ledger.State) {
+	rep := found[b]
+	if rep == nil {
+		rep = &Repeat{Batch: b}
+		found[b] = rep
+	}
+	rep.Rows++
+	if len(rep.Examples) < repeatExamples {
+		rep.Examples = append(rep.Examples, RepeatedRow{Line: line, ExternalID: id, State: st})
+	}
+}
+
 // repeats returns what was found, leaving out batch self (a run that continues its own batch),
 // biggest first.
-func (r *repeatCheck) repeats(self string) []Repeat {
+func (r *repeatCheck) repeats(self string) []Repeat { return sortedRepeats(r.found, self) }
+
+func sortedRepeats(found map[string]*Repeat, self string) []Repeat {
 	var out []Repeat
-	for b, rep := range r.found {
+	for b, rep := range found {
 		if b != self {
 			sort.Slice(rep.Examples, func(i, j int) bool { return rep.Examples[i].Line < rep.Examples[j].Line })
 			out = append(out, *rep)
@@ -172,4 +215,65 @@ func RepeatError(file string, reps []Repeat) error {
 		"or may still pay; MoMo does not deduplicate external IDs, so these rows would pay the "+
 		"same people again. %s. Remove those rows, or pass -allow-repeated-ids to pay them again",
 		ErrRefused, file, total, strings.Join(parts, "; "))
+}
+
+// claimRounds bounds how often one chunk's external IDs are claimed again after judging their
+// holders harmless; only enqueues racing for the same IDs need more than one.
+const claimRounds = 5
+
+// claimIDs records the external IDs of a chunk of written items in the index, atomically per
+// ID, and refuses the file when an earlier batch's item that may be paid, or another enqueue
+// writing right now, holds one. This is the check that two enqueues racing with the same rows
+// cannot both pass: the first pass's lookup only reports early.
+func (in *Intake) claimIDs(ctx context.Context, req Request, batchID string, lines []int,
+	ids, refs []string) error {
+	product := string(req.Product)
+	expect := make([]string, len(ids))
+	for round := 0; round < claimRounds; round++ {
+		conflicts, err := in.store.ClaimExternalIDs(ctx, product, batchID, ids, refs, expect)
+		if err != nil || len(conflicts) == 0 {
+			return err
+		}
+		found := map[string]*Repeat{}
+		var again []int
+		for pos, use := range conflicts {
+			holds, err := batchHolds(ctx, in.store, use.Batch)
+			if err != nil {
+				return err
+			}
+			st := ledger.State("")
+			switch holds {
+			case "":
+			case string(beingEnqueued):
+				st = beingEnqueued
+			default:
+				states, err := in.store.ItemStates(ctx, use.Batch, []string{use.Ref})
+				if err != nil {
+					return err
+				}
+				st = states[0]
+			}
+			if mayPay(st) {
+				noteRepeat(found, use.Batch, lines[pos], ids[pos], st)
+				continue
+			}
+			again = append(again, pos)
+			expect[pos] = use.Value()
+		}
+		if len(found) > 0 {
+			return RepeatError(req.Path, sortedRepeats(found, batchID))
+		}
+		sort.Ints(again)
+		lines, ids, refs, expect = pick(lines, again), pick(ids, again), pick(refs, again), pick(expect, again)
+	}
+	return fmt.Errorf("intake: %s: the external IDs of some rows kept changing hands while "+
+		"this file was enqueued; nothing was enqueued, run the command again", req.Path)
+}
+
+func pick[T any](s []T, at []int) []T {
+	out := make([]T, len(at))
+	for i, j := range at {
+		out[i] = s[j]
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,4 +137,94 @@ func TestRepeats_ManyRowsCostAFewLookupsAndFewExamples(t *testing.T) {
 	assert.Equal(t, 2500, res.Repeats[0].Rows)
 	assert.Len(t, res.Repeats[0].Examples, repeatExamples)
 	assert.Equal(t, 2, res.Repeats[0].Examples[0].Line)
+}
+
+// prepared is a file validated for writing, as Run leaves it just before write.
+type prepared struct {
+	req   Request
+	res   *Result
+	guard *rowGuard
+}
+
+func prepare(t *testing.T, in *Intake, id, body string) prepared {
+	t.Helper()
+	ctx := context.Background()
+	req := request(writeFile(t, id+".csv", body))
+	req.BatchID = id
+	req.Tasks, req.Slack = req.Tasks.WithDefaults(), time.Minute
+	guard := newRowGuard(ctx, req)
+	guard.repeats = newRepeatCheck(ctx, in.store, string(req.Product))
+	res, err := validate(req, guard)
+	require.NoError(t, err)
+	res.Spec = spec(req, res.lineHash)
+	res.BatchID = id
+	res.Repeats = guard.repeats.repeats(id)
+	return prepared{req: req, res: res, guard: guard}
+}
+
+func (p prepared) write(in *Intake) error {
+	return in.write(context.Background(), p.req, p.res, p.guard)
+}
+
+func TestRepeats_TwoEnqueuesRacingWithTheSameIDsCannotBothPass(t *testing.T) {
+	in, store := setup(t)
+	ctx := context.Background()
+	other := "msisdn,amount,external_id\n46733123480,5,q-1\n46733123471,20,p-2\n" // p-2 in both
+	// Both validate before either writes: the first pass sees no repeat in either.
+	a, b := prepare(t, in, "race-a", payroll), prepare(t, in, "race-b", other)
+	require.Empty(t, a.res.Repeats)
+	require.Empty(t, b.res.Repeats)
+
+	require.NoError(t, a.write(in))
+	err := b.write(in)
+
+	require.ErrorIs(t, err, ErrRefused)
+	assert.Contains(t, err.Error(), `batch "race-a": line 3 "p-2" (VALIDATED there)`)
+	_, err = store.GetBatch(ctx, "race-b")
+	assert.ErrorIs(t, err, ledger.ErrNotFound, "the refused batch is discarded whole")
+	owner, err := store.FingerprintOwner(ctx, "rows:"+b.res.Fingerprint)
+	require.NoError(t, err)
+	assert.Empty(t, owner, "and its claim on the file's content is released")
+	uses, err := store.ExternalIDUses(ctx, string(momo.Disbursement), []string{"p-2", "q-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "race-a", uses[0].Batch, "p-2 stays with the batch that pays it")
+	c, err := store.Counts(ctx, "race-a")
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), c.Items[ledger.Validated])
+
+	// B's files again, now that it is alone: refused up front by the first pass.
+	_, err = enqueueAs(t, in, "race-b", other)
+	require.ErrorIs(t, err, ErrRefused)
+}
+
+func TestRepeats_AnotherEnqueueWritingNowBlocksAKilledOneDoesNot(t *testing.T) {
+	in, store := setup(t)
+	ctx := context.Background()
+	// A batch being written: loading, its items and index entries in, its enqueue lock held.
+	_, _, err := store.CreateBatch(ctx, ledger.Batch{ID: "busy", Product: "disbursement"})
+	require.NoError(t, err)
+	refs, _, err := store.AddItems(ctx, "busy", []ledger.NewItem{{Line: 2, PartyIDType: "MSISDN",
+		PartyID: "46733123470", Amount: "10", Minor: 1000, Currency: "EUR", ExternalID: "p-1"}}, time.Now())
+	require.NoError(t, err)
+	_, err = store.ClaimExternalIDs(ctx, "disbursement", "busy", []string{"p-1"}, refs, []string{""})
+	require.NoError(t, err)
+	token, err := store.Lock(ctx, "busy", enqueueLock, time.Minute)
+	require.NoError(t, err)
+	require.NotEmpty(t, token)
+
+	p := prepare(t, in, "next", payroll)
+	require.Len(t, p.res.Repeats, 1, "the first pass sees it")
+	p.res.Repeats = nil // as if the other enqueue had begun after this one's first pass
+	err = p.write(in)
+	require.ErrorIs(t, err, ErrRefused)
+	assert.Contains(t, err.Error(), `line 2 "p-1" (being enqueued now there)`)
+
+	// The other enqueue was killed: its lock expires, its loading batch can pay nothing.
+	require.NoError(t, store.Unlock(ctx, "busy", enqueueLock, token))
+	res, err := enqueueAs(t, in, "next", payroll)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Tasks)
+	uses, err := store.ExternalIDUses(ctx, string(momo.Disbursement), []string{"p-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "next", uses[0].Batch)
 }

@@ -96,6 +96,12 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 		}
 	}
 	if err := in.writeItems(ctx, req, res, guard); err != nil {
+		if errors.Is(err, ErrRefused) || errors.Is(err, ErrFileChanged) {
+			// The batch was discarded: its claim on the file's content goes with it.
+			for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
+				err = errors.Join(err, in.store.ReleaseFingerprint(ctx, fp, res.BatchID))
+			}
+		}
 		return err
 	}
 	if err := in.store.CommitBatch(ctx, res.BatchID, res.Rows, res.Accepted, res.Rejected); err != nil {
@@ -123,12 +129,15 @@ func sameFileError(owner, id string) error {
 		"pass -allow-same-file to pay them again under batch %q", owner, id)
 }
 
+// enqueueLock names the lock an enqueue holds on its batch while it writes it.
+const enqueueLock = "enqueue"
+
 // lockBatch serialises enqueue runs of one batch, across processes: a second run waits for
 // the first and then finds its batch complete. The lock is renewed while held.
 func (in *Intake) lockBatch(ctx context.Context, req Request, id string) (func(), error) {
 	const ttl = 10 * time.Second
 	for waited := false; ; waited = true {
-		token, err := in.store.Lock(ctx, id, "enqueue", ttl)
+		token, err := in.store.Lock(ctx, id, enqueueLock, ttl)
 		if err != nil {
 			return nil, err
 		}
@@ -142,13 +151,13 @@ func (in *Intake) lockBatch(ctx context.Context, req Request, id string) (func()
 					case <-done:
 						return
 					case <-t.C:
-						_, _ = in.store.ExtendLock(ctx, id, "enqueue", token, ttl)
+						_, _ = in.store.ExtendLock(ctx, id, enqueueLock, token, ttl)
 					}
 				}
 			}()
 			return func() {
 				close(done)
-				_ = in.store.Unlock(context.WithoutCancel(ctx), id, "enqueue", token)
+				_ = in.store.Unlock(context.WithoutCancel(ctx), id, enqueueLock, token)
 			}, nil
 		}
 		if !waited && req.Notify != nil {
@@ -193,6 +202,7 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 	chunk := make([]ledger.NewItem, 0, writeChunk)
 	// fileIDs holds the external ID each chunk item has in the file ("" when newItem made one).
 	var fileIDs, ids, owned []string
+	var lines []int
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
@@ -208,14 +218,17 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 		}
 		// The index of external IDs, for the repeat check of later files. Written while the
 		// batch is loading: the check ignores items of a batch that never opened.
-		ids, owned = ids[:0], owned[:0]
+		ids, owned, lines = ids[:0], owned[:0], lines[:0]
 		for i, ext := range fileIDs {
 			if ext != "" {
-				ids, owned = append(ids, ext), append(owned, refs[i])
+				ids, owned, lines = append(ids, ext), append(owned, refs[i]), append(lines, chunk[i].Line)
 			}
 		}
 		chunk, fileIDs = chunk[:0], fileIDs[:0]
-		return in.store.RecordExternalIDs(ctx, string(req.Product), res.BatchID, ids, owned)
+		if req.AllowRepeatedIDs || req.AllowSameFile {
+			return in.store.RecordExternalIDs(ctx, string(req.Product), res.BatchID, ids, owned)
+		}
+		return in.claimIDs(ctx, req, res.BatchID, lines, ids, owned)
 	}
 	hash := sha256.New()
 	err := eachRow(req, hash, nil, guard, func(row batch.Row, rowErr *batch.RowError, _ []string) error {
@@ -230,6 +243,13 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 	})
 	if err == nil {
 		err = flush()
+	}
+	if errors.Is(err, ErrRefused) {
+		// Rows another batch pays: nothing of this one may be paid.
+		if derr := in.store.DiscardLoading(ctx, res.BatchID); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return err
 	}
 	if err != nil {
 		return err
