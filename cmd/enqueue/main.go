@@ -240,8 +240,6 @@ func printResult(w io.Writer, req intake.Request, res *intake.Result) {
 		if res.Existing != "" {
 			fmt.Fprintf(w, "note: this file's content is already enqueued as batch %s; a real run adds nothing "+
 				"to it and refuses a new batch ID without -allow-same-file\n", res.Existing)
-		} else if len(res.Repeats) > 0 {
-			fmt.Fprintf(w, "note: a real run is refused: %v\n", intake.RepeatError(req.Path, res.Repeats))
 		}
 	case res.AlreadyEnqueued:
 		fmt.Fprintf(w, "batch %s was already enqueued (%d payouts); nothing added", res.BatchID, res.Accepted)

@@ -106,7 +106,10 @@ func TestEnqueue_SameFileUnderNewBatchIsRefused(t *testing.T) {
 	code, _, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-batch", "first", path)
 	require.Equal(t, cli.ExitOK, code, stderr)
 	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-batch", "second", path)
-	assert.Equal(t, cli.ExitFailure, code)
+	assert.Equal(t, cli.ExitRefused, code, "a guard's refusal, nothing written")
+	assert.Contains(t, stderr, `already enqueued as batch "first"`)
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-batch", "second", "-dry-run", path)
+	assert.Equal(t, cli.ExitRefused, code, "a dry run says so too")
 	assert.Contains(t, stderr, `already enqueued as batch "first"`)
 	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-batch", "second", "-allow-same-file", path)
 	assert.Equal(t, cli.ExitOK, code, stderr)
@@ -151,7 +154,7 @@ func TestEnqueue_RerunWithOtherOptionsIsRefused(t *testing.T) {
 	assert.Contains(t, stderr, `batch "b1" exists with other`)
 	assert.Contains(t, stderr, "choose a new batch ID")
 	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-skip-invalid", "-country", "UG", path)
-	assert.Equal(t, cli.ExitFailure, code)
+	assert.Equal(t, cli.ExitRefused, code)
 	assert.Contains(t, stderr, `already enqueued as batch "b1"`)
 
 	again, err := os.ReadFile(filepath.Join(filepath.Dir(path), "pay.rejects.csv"))
@@ -295,9 +298,9 @@ func TestEnqueue_RowsAnEarlierBatchPaysAreRefusedExit4(t *testing.T) {
 
 	// The corrected file, uploaded whole: row n-2 has a new amount, n-1 is as it was.
 	fixed := writeFile(t, "nov-fixed.csv", "msisdn,amount,external_id\n46733123470,10,n-1\n46733123471,25,n-2\n")
-	code, out, stderr := exitCode("-product", "disbursement", "-currency", "EUR", "-dry-run", fixed)
-	require.Equal(t, cli.ExitOK, code, stderr)
-	assert.Contains(t, out, "note: a real run is refused")
+	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-dry-run", fixed)
+	require.Equal(t, cli.ExitRefused, code, "a dry run refuses as a real run would")
+	assert.Contains(t, stderr, "2 row(s) carry external IDs")
 	code, _, stderr = exitCode("-product", "disbursement", "-currency", "EUR", "-batch", "nov-fixed", fixed)
 	assert.Equal(t, cli.ExitRefused, code)
 	assert.Contains(t, stderr, `batch "nov": line 2 "n-1" (VALIDATED there), line 3 "n-2" (VALIDATED there)`)

@@ -47,8 +47,8 @@ type Request struct {
 	Options     batch.Options
 	SkipInvalid bool // enqueue the good rows and write the bad ones to a rejects file
 	DryRun      bool // validate and total, write nothing
-	// AllowSameFile lets the same file content be enqueued under a second batch ID; it allows
-	// repeated external IDs too.
+	// AllowSameFile lets the same file content be enqueued under a second batch ID, with its
+	// external IDs; a file that is not the same needs AllowRepeatedIDs for those.
 	AllowSameFile bool
 	// AllowRepeatedIDs lets rows carry external IDs that earlier batches of the product pay.
 	AllowRepeatedIDs bool
@@ -142,7 +142,7 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 	req.Tasks = req.Tasks.WithDefaults()
 	req.Options.File = req.Path
 	guard := newRowGuard(ctx, req)
-	if !req.AllowRepeatedIDs && !req.AllowSameFile {
+	if !req.AllowRepeatedIDs {
 		guard.repeats = newRepeatCheck(ctx, in.store, string(req.Product))
 	}
 	res, err := validate(req, guard)
@@ -170,6 +170,15 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 			if res.Existing == "" && err == nil {
 				res.Existing, err = in.store.FingerprintOwner(ctx, fp)
 			}
+		}
+		// A dry run says what a real run would refuse, as the other guards do.
+		other := res.Existing != "" && res.Existing != res.BatchID
+		switch {
+		case err != nil:
+		case other && !req.AllowSameFile:
+			err = sameFileError(res.Existing, res.BatchID)
+		case len(res.Repeats) > 0 && !req.AllowRepeatedIDs && !other:
+			err = RepeatError(req.Path, res.Repeats)
 		}
 		return res, err
 	}

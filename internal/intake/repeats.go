@@ -11,7 +11,7 @@ import (
 	"github.com/momopay/payout/internal/ledger"
 )
 
-// repeatChunk is how many external IDs one lookup asks about.
+// repeatChunk is how many external IDs one lookup of the first pass asks about.
 const repeatChunk = 1000
 
 // repeatExamples is how many lines a Repeat names.
@@ -34,22 +34,116 @@ type RepeatedRow struct {
 	State      ledger.State // of the earlier item
 }
 
+// beingEnqueued stands for the state of an item that another enqueue is writing right now.
+const beingEnqueued ledger.State = "being enqueued now"
+
+// mayPay reports whether an item in state st is paid, being paid or may yet be.
+func mayPay(st ledger.State) bool {
+	switch st {
+	case "", ledger.Failed, ledger.Cancelled:
+		return false
+	}
+	return true
+}
+
+// judge finds the states of the items the index names. It keeps what it learnt of each batch
+// for one look, so a chunk costs a round trip per batch it names, not per row.
+type judge struct {
+	ctx    context.Context
+	store  *ledger.Store
+	status map[string]ledger.State // per batch: "" cannot pay, beingEnqueued, or "open"
+}
+
+func newJudge(ctx context.Context, store *ledger.Store) *judge {
+	return &judge{ctx: ctx, store: store, status: map[string]ledger.State{}}
+}
+
+// batchOpen stands, in judge.status, for a batch whose items speak for themselves.
+const batchOpen ledger.State = "open"
+
+// batch says what a batch named by the index means for a row carrying the same external ID:
+// "" when it cannot pay it (gone, or loading with nobody writing it: a killed enqueue),
+// beingEnqueued when another enqueue is writing it now, batchOpen otherwise.
+func (j *judge) batch(b string) (ledger.State, error) {
+	if st, ok := j.status[b]; ok {
+		return st, nil
+	}
+	st, err := j.lookBatch(b)
+	if err == nil {
+		j.status[b] = st
+	}
+	return st, err
+}
+
+func (j *judge) lookBatch(b string) (ledger.State, error) {
+	meta, err := j.store.GetBatch(j.ctx, b)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if meta.Status != ledger.BatchLoading {
+		return batchOpen, nil
+	}
+	busy, err := j.store.LockHeld(j.ctx, b, enqueueLock)
+	if err != nil || !busy {
+		return "", err
+	}
+	return beingEnqueued, nil
+}
+
+// states returns the state of every item of holders (holders[i] are the items of one external
+// ID), leaving out the items of batch self: a run rewriting its own batch replaces them.
+func (j *judge) states(holders []ledger.ExternalIDHolders, self string) ([][]ledger.State, error) {
+	out := make([][]ledger.State, len(holders))
+	type at struct{ i, k int }
+	refs, where := map[string][]string{}, map[string][]at{}
+	for i, h := range holders {
+		out[i] = make([]ledger.State, len(h.Items))
+		for k, u := range h.Items {
+			if u.Batch == self {
+				continue
+			}
+			st, err := j.batch(u.Batch)
+			if err != nil {
+				return nil, err
+			}
+			if st != batchOpen {
+				out[i][k] = st
+				continue
+			}
+			refs[u.Batch] = append(refs[u.Batch], u.Ref)
+			where[u.Batch] = append(where[u.Batch], at{i, k})
+		}
+	}
+	for b, rs := range refs {
+		sts, err := j.store.ItemStates(j.ctx, b, rs)
+		if err != nil {
+			return nil, err
+		}
+		for n, w := range where[b] {
+			out[w.i][w.k] = sts[n]
+		}
+	}
+	return out, nil
+}
+
 // repeatCheck finds, on the first pass, the accepted rows whose external ID an earlier batch of
 // the product holds. It asks Redis a chunk of rows at a time and keeps per earlier batch only a
 // count and a few lines, so a file that repeats a million rows costs no memory to speak of.
+// Batch IDs are not known yet on the first pass, so it keeps the file's own batch too; repeats
+// leaves it out.
 type repeatCheck struct {
-	ctx     context.Context
-	store   *ledger.Store
+	judge   *judge
 	product string
 	lines   []int
 	ids     []string
 	found   map[string]*Repeat
-	status  map[string]string // batch status of each earlier batch looked at
 }
 
 func newRepeatCheck(ctx context.Context, store *ledger.Store, product string) *repeatCheck {
-	return &repeatCheck{ctx: ctx, store: store, product: product, found: map[string]*Repeat{},
-		status: map[string]string{}}
+	return &repeatCheck{judge: newJudge(ctx, store), product: product, found: map[string]*Repeat{}}
 }
 
 // add notes an accepted row; every repeatChunk rows it asks Redis.
@@ -70,97 +164,28 @@ func (r *repeatCheck) flush() error {
 	if len(r.ids) == 0 {
 		return nil
 	}
-	uses, err := r.store.ExternalIDUses(r.ctx, r.product, r.ids)
+	holders, err := r.judge.store.ExternalIDUses(r.judge.ctx, r.product, r.ids)
 	if err != nil {
 		return err
 	}
-	byBatch := map[string][]int{} // earlier batch -> indexes into this chunk
-	for i, u := range uses {
-		if u.Batch != "" {
-			byBatch[u.Batch] = append(byBatch[u.Batch], i)
-		}
+	states, err := r.judge.states(holders, "")
+	if err != nil {
+		return err
 	}
-	for b, idx := range byBatch {
-		if err := r.check(b, idx, uses); err != nil {
-			return err
+	for i, h := range holders {
+		for k, u := range h.Items {
+			if mayPay(states[i][k]) {
+				noteRepeat(r.found, u.Batch, r.lines[i], r.ids[i], states[i][k])
+			}
 		}
 	}
 	r.lines, r.ids = r.lines[:0], r.ids[:0]
 	return nil
 }
 
-// beingEnqueued stands for the state of an item that another enqueue is writing right now.
-const beingEnqueued ledger.State = "being enqueued now"
-
-// batchHolds says what a batch that the index names means for a row carrying the same external
-// ID: "" when the batch cannot pay it (gone, or loading with nobody writing it: a killed
-// enqueue), beingEnqueued when another enqueue is writing it now, else the batch's status.
-func batchHolds(ctx context.Context, store *ledger.Store, b string) (string, error) {
-	meta, err := store.GetBatch(ctx, b)
-	if errors.Is(err, ledger.ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if meta.Status != ledger.BatchLoading {
-		return meta.Status, nil
-	}
-	busy, err := store.LockHeld(ctx, b, enqueueLock)
-	if err != nil || !busy {
-		return "", err
-	}
-	return string(beingEnqueued), nil
-}
-
-// mayPay reports whether an earlier item in state st is paid, being paid or may yet be.
-func mayPay(st ledger.State) bool {
-	switch st {
-	case "", ledger.Failed, ledger.Cancelled:
-		return false
-	}
-	return true
-}
-
-// check records the rows idx of the chunk whose earlier item in batch b may be paid.
-func (r *repeatCheck) check(b string, idx []int, uses []ledger.ExternalIDUse) error {
-	status, ok := r.status[b]
-	if !ok {
-		var err error
-		if status, err = batchHolds(r.ctx, r.store, b); err != nil {
-			return err
-		}
-		r.status[b] = status
-	}
-	if status == "" {
-		return nil // nothing of it was or will be paid
-	}
-	if status == string(beingEnqueued) {
-		for _, i := range idx {
-			r.note(b, r.lines[i], r.ids[i], beingEnqueued)
-		}
-		return nil
-	}
-	refs := make([]string, len(idx))
-	for j, i := range idx {
-		refs[j] = uses[i].Ref
-	}
-	states, err := r.store.ItemStates(r.ctx, b, refs)
-	if err != nil {
-		return err
-	}
-	for j, i := range idx {
-		if mayPay(states[j]) {
-			r.note(b, r.lines[i], r.ids[i], states[j])
-		}
-	}
-	return nil
-}
-
-// note records a row that batch b pays already.
-func (r *repeatCheck) note(b string, line int, id string, st ledger.State) {
-	noteRepeat(r.found, b, line, id, st)
-}
+// repeats returns what was found, leaving out batch self (a run that continues its own batch),
+// biggest first.
+func (r *repeatCheck) repeats(self string) []Repeat { return sortedRepeats(r.found, self) }
 
 func noteRepeat(found map[string]*Repeat, b string, line int, id string, st ledger.State) {
 	rep := found[b]
@@ -173,10 +198,6 @@ func noteRepeat(found map[string]*Repeat, b string, line int, id string, st ledg
 		rep.Examples = append(rep.Examples, RepeatedRow{Line: line, ExternalID: id, State: st})
 	}
 }
-
-// repeats returns what was found, leaving out batch self (a run that continues its own batch),
-// biggest first.
-func (r *repeatCheck) repeats(self string) []Repeat { return sortedRepeats(r.found, self) }
 
 func sortedRepeats(found map[string]*Repeat, self string) []Repeat {
 	var out []Repeat
@@ -217,57 +238,62 @@ func RepeatError(file string, reps []Repeat) error {
 		ErrRefused, file, total, strings.Join(parts, "; "))
 }
 
-// claimRounds bounds how often one chunk's external IDs are claimed again after judging their
-// holders harmless; only enqueues racing for the same IDs need more than one.
+// claimRounds bounds how often one chunk's external IDs are read and set again because another
+// enqueue changed them in between; only enqueues racing for the same IDs need more than one.
 const claimRounds = 5
 
-// claimIDs records the external IDs of a chunk of written items in the index, atomically per
-// ID, and refuses the file when an earlier batch's item that may be paid, or another enqueue
-// writing right now, holds one. This is the check that two enqueues racing with the same rows
-// cannot both pass: the first pass's lookup only reports early.
+// claimIDs records the external IDs of a chunk of written items in the index, with a
+// compare-and-set per ID, and, unless allow, refuses the file when an earlier item that may be
+// paid, or another enqueue writing right now, holds one. This is the check that two enqueues
+// racing with the same rows cannot both pass; the first pass's lookup only reports early.
+//
+// Each ID keeps every item that may still pay it (allowed repeats add to the list), so a later
+// file is judged against all of them: an item that ended FAILED or CANCELLED, or a batch that
+// is gone, drops out; of the SUCCESSFUL ones one is kept, which is proof enough.
 func (in *Intake) claimIDs(ctx context.Context, req Request, batchID string, lines []int,
-	ids, refs []string) error {
+	ids, refs []string, allow bool) error {
 	product := string(req.Product)
-	expect := make([]string, len(ids))
+	j := newJudge(ctx, in.store)
 	for round := 0; round < claimRounds; round++ {
-		conflicts, err := in.store.ClaimExternalIDs(ctx, product, batchID, ids, refs, expect)
-		if err != nil || len(conflicts) == 0 {
+		holders, err := in.store.ExternalIDUses(ctx, product, ids)
+		if err != nil {
+			return err
+		}
+		j.status = map[string]ledger.State{} // batches change between rounds
+		states, err := j.states(holders, batchID)
+		if err != nil {
 			return err
 		}
 		found := map[string]*Repeat{}
-		var again []int
-		for pos, use := range conflicts {
-			holds, err := batchHolds(ctx, in.store, use.Batch)
-			if err != nil {
-				return err
-			}
-			st := ledger.State("")
-			switch holds {
-			case "":
-			case string(beingEnqueued):
-				st = beingEnqueued
-			default:
-				states, err := in.store.ItemStates(ctx, use.Batch, []string{use.Ref})
-				if err != nil {
-					return err
+		vals, expect := make([]string, len(ids)), make([]string, len(ids))
+		for i, h := range holders {
+			var keep []ledger.ExternalIDUse
+			paid := false
+			for k, u := range h.Items {
+				st := states[i][k]
+				if u.Batch == batchID || !mayPay(st) || (st == ledger.Successful && paid) {
+					continue
 				}
-				st = states[0]
+				paid = paid || st == ledger.Successful
+				keep = append(keep, u)
+				if !allow {
+					noteRepeat(found, u.Batch, lines[i], ids[i], st)
+				}
 			}
-			if mayPay(st) {
-				noteRepeat(found, use.Batch, lines[pos], ids[pos], st)
-				continue
-			}
-			again = append(again, pos)
-			expect[pos] = use.Value()
+			vals[i] = ledger.FormatExternalIDHolders(append(keep, ledger.ExternalIDUse{Batch: batchID, Ref: refs[i]}))
+			expect[i] = h.Raw
 		}
 		if len(found) > 0 {
 			return RepeatError(req.Path, sortedRepeats(found, batchID))
 		}
-		sort.Ints(again)
-		lines, ids, refs, expect = pick(lines, again), pick(ids, again), pick(refs, again), pick(expect, again)
+		changed, err := in.store.SetExternalIDs(ctx, product, ids, vals, expect)
+		if err != nil || len(changed) == 0 {
+			return err
+		}
+		lines, ids, refs = pick(lines, changed), pick(ids, changed), pick(refs, changed)
 	}
-	return fmt.Errorf("intake: %s: the external IDs of some rows kept changing hands while "+
-		"this file was enqueued; nothing was enqueued, run the command again", req.Path)
+	return fmt.Errorf("intake: %s: the external IDs of some rows kept changing while this file "+
+		"was enqueued; nothing was enqueued, run the command again", req.Path)
 }
 
 func pick[T any](s []T, at []int) []T {

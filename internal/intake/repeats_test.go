@@ -101,9 +101,10 @@ func TestRepeats_FailedAndCancelledRowsMayBePaidAgain(t *testing.T) {
 	assert.Equal(t, 2, res.Tasks)
 	uses, err := store.ExternalIDUses(context.Background(), string(momo.Disbursement), []string{"p-1", "p-3", "nope"})
 	require.NoError(t, err)
-	assert.Equal(t, "oct-3", uses[0].Batch, "the index names the newest item")
-	assert.Equal(t, "oct", uses[1].Batch)
-	assert.Empty(t, uses[2].Batch)
+	assert.Equal(t, []ledger.ExternalIDUse{{Batch: "oct-3", Ref: refByLine(t, store, "oct-3")[2]}}, uses[0].Items,
+		"the failed item dropped out, the new one came in")
+	assert.Equal(t, "oct", uses[1].Items[0].Batch)
+	assert.Empty(t, uses[2].Items)
 }
 
 func TestRepeats_RerunOfTheSameBatchAndOtherProductPass(t *testing.T) {
@@ -132,7 +133,7 @@ func TestRepeats_ManyRowsCostAFewLookupsAndFewExamples(t *testing.T) {
 	require.NoError(t, err)
 
 	res, err := enqueueAs(t, in, "big-2", b.String()+"256799999999,1,x-new\n", func(r *Request) { r.DryRun = true })
-	require.NoError(t, err, "a dry run reports, it does not refuse")
+	require.ErrorIs(t, err, ErrRefused, "a dry run refuses as a real run would")
 	require.Len(t, res.Repeats, 1)
 	assert.Equal(t, 2500, res.Repeats[0].Rows)
 	assert.Len(t, res.Repeats[0].Examples, repeatExamples)
@@ -187,7 +188,8 @@ func TestRepeats_TwoEnqueuesRacingWithTheSameIDsCannotBothPass(t *testing.T) {
 	assert.Empty(t, owner, "and its claim on the file's content is released")
 	uses, err := store.ExternalIDUses(ctx, string(momo.Disbursement), []string{"p-2", "q-1"})
 	require.NoError(t, err)
-	assert.Equal(t, "race-a", uses[0].Batch, "p-2 stays with the batch that pays it")
+	require.Len(t, uses[0].Items, 1)
+	assert.Equal(t, "race-a", uses[0].Items[0].Batch, "p-2 stays with the batch that pays it")
 	c, err := store.Counts(ctx, "race-a")
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), c.Items[ledger.Validated])
@@ -206,8 +208,9 @@ func TestRepeats_AnotherEnqueueWritingNowBlocksAKilledOneDoesNot(t *testing.T) {
 	refs, _, err := store.AddItems(ctx, "busy", []ledger.NewItem{{Line: 2, PartyIDType: "MSISDN",
 		PartyID: "46733123470", Amount: "10", Minor: 1000, Currency: "EUR", ExternalID: "p-1"}}, time.Now())
 	require.NoError(t, err)
-	_, err = store.ClaimExternalIDs(ctx, "disbursement", "busy", []string{"p-1"}, refs, []string{""})
+	changed, err := store.SetExternalIDs(ctx, "disbursement", []string{"p-1"}, []string{"busy " + refs[0]}, []string{""})
 	require.NoError(t, err)
+	require.Empty(t, changed)
 	token, err := store.Lock(ctx, "busy", enqueueLock, time.Minute)
 	require.NoError(t, err)
 	require.NotEmpty(t, token)
@@ -226,5 +229,47 @@ func TestRepeats_AnotherEnqueueWritingNowBlocksAKilledOneDoesNot(t *testing.T) {
 	assert.Equal(t, 3, res.Tasks)
 	uses, err := store.ExternalIDUses(ctx, string(momo.Disbursement), []string{"p-1"})
 	require.NoError(t, err)
-	assert.Equal(t, "next", uses[0].Batch)
+	require.Len(t, uses[0].Items, 1, "the killed enqueue's item dropped out")
+	assert.Equal(t, "next", uses[0].Items[0].Batch)
+}
+
+func TestRepeats_AllowedRepeatKeepsTheEarlierPaidItemInView(t *testing.T) {
+	in, store := setup(t)
+	ctx := context.Background()
+	_, err := enqueueAs(t, in, "jan", payroll)
+	require.NoError(t, err)
+	refs := refByLine(t, store, "jan")
+	for _, line := range []int{2, 3, 4} {
+		setState(t, store, "jan", refs[line], ledger.Submitting, ledger.Submitted, ledger.Successful)
+	}
+	// The same file again, allowed, then cancelled: its items can pay nothing any more.
+	_, err = enqueueAs(t, in, "jan-later", payroll, func(r *Request) { r.AllowSameFile = true })
+	require.NoError(t, err)
+	ok, err := store.SetBatchStatus(ctx, "jan-later", []string{ledger.BatchReady}, ledger.BatchCancelled, "test")
+	require.NoError(t, err)
+	require.True(t, ok)
+	for _, ref := range refByLine(t, store, "jan-later") {
+		setState(t, store, "jan-later", ref, ledger.Cancelled)
+	}
+
+	edited := strings.Replace(payroll, "46733123472,30,p-3", "46733123472,31,p-3", 1)
+	_, err = enqueueAs(t, in, "jan-edited", edited)
+	require.ErrorIs(t, err, ErrRefused, "jan paid these rows; the cancelled copy does not hide it")
+	assert.Contains(t, err.Error(), `batch "jan": line 2 "p-1" (SUCCESSFUL there)`)
+
+	// -allow-same-file is for the very same payouts; an edited file is not that.
+	_, err = enqueueAs(t, in, "jan-edited", edited, func(r *Request) { r.AllowSameFile = true })
+	require.ErrorIs(t, err, ErrRefused)
+	assert.Contains(t, err.Error(), "-allow-repeated-ids")
+
+	res, err := enqueueAs(t, in, "jan-edited", edited, func(r *Request) { r.AllowRepeatedIDs = true })
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Tasks)
+	uses, err := store.ExternalIDUses(ctx, string(momo.Disbursement), []string{"p-1"})
+	require.NoError(t, err)
+	var batches []string
+	for _, u := range uses[0].Items {
+		batches = append(batches, u.Batch)
+	}
+	assert.Equal(t, []string{"jan", "jan-edited"}, batches, "paid and may-pay items stay; cancelled ones go")
 }

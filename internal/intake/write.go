@@ -55,18 +55,23 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 			return err
 		}
 	}
-	// Rows another batch pays already would pay the same people again. (A run continuing its
-	// own batch is not counted: its batch is left out of Repeats.) Checked before any
-	// fingerprint is claimed, so that a refused run leaves no trace; a file that is the same
-	// as an earlier one gets the same-file refusal, which says more.
-	if len(res.Repeats) > 0 && !req.AllowRepeatedIDs && !req.AllowSameFile {
-		if err := in.sameFileOwner(ctx, res); err != nil {
-			return err
-		}
+	// The same bytes, or the same payouts in a file saved anew, under another batch ID would
+	// pay everyone twice; so would rows another batch pays already. Both are checked before
+	// anything is claimed or written, so that a refused run leaves no trace. (A run continuing
+	// its own batch counts for neither: its batch is left out of both.)
+	earlier, err := in.otherOwner(ctx, res)
+	if err != nil {
+		return err
+	}
+	if earlier != "" && !req.AllowSameFile {
+		return sameFileError(earlier, res.BatchID)
+	}
+	// -allow-same-file pays the very payouts of the earlier file again, repeats included; an
+	// edited file needs -allow-repeated-ids.
+	allowRepeats := req.AllowRepeatedIDs || earlier != ""
+	if len(res.Repeats) > 0 && !allowRepeats {
 		return RepeatError(req.Path, res.Repeats)
 	}
-	// The same bytes, or the same payouts in a file saved anew, under another batch ID would
-	// pay everyone twice.
 	for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
 		owner, err := in.store.ClaimFingerprint(ctx, fp, res.BatchID)
 		if err != nil {
@@ -95,7 +100,7 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 			return err
 		}
 	}
-	if err := in.writeItems(ctx, req, res, guard); err != nil {
+	if err := in.writeItems(ctx, req, res, guard, allowRepeats); err != nil {
 		if errors.Is(err, ErrRefused) || errors.Is(err, ErrFileChanged) {
 			// The batch was discarded: its claim on the file's content goes with it.
 			for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
@@ -110,23 +115,23 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 	return in.enqueueAll(ctx, req, res)
 }
 
-// sameFileOwner returns the same-file refusal when another batch holds this file's content.
-func (in *Intake) sameFileOwner(ctx context.Context, res *Result) error {
+// otherOwner returns the batch other than this one that holds this file's content, if any.
+func (in *Intake) otherOwner(ctx context.Context, res *Result) (string, error) {
 	for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
 		owner, err := in.store.FingerprintOwner(ctx, fp)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if owner != "" && owner != res.BatchID {
-			return sameFileError(owner, res.BatchID)
+			return owner, nil
 		}
 	}
-	return nil
+	return "", nil
 }
 
 func sameFileError(owner, id string) error {
-	return fmt.Errorf("intake: this file's payouts were already enqueued as batch %q; "+
-		"pass -allow-same-file to pay them again under batch %q", owner, id)
+	return fmt.Errorf("%w: this file's payouts were already enqueued as batch %q; "+
+		"pass -allow-same-file to pay them again under batch %q", ErrRefused, owner, id)
 }
 
 // enqueueLock names the lock an enqueue holds on its batch while it writes it.
@@ -194,7 +199,8 @@ func sameBatch(b *ledger.Batch, req Request, res *Result) error {
 }
 
 // writeItems streams the file again and writes an item per accepted row, in chunks.
-func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guard *rowGuard) error {
+func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guard *rowGuard,
+	allowRepeats bool) error {
 	due := in.now().Add(req.Slack)
 	if req.At.After(in.now()) {
 		due = req.At.Add(req.Slack)
@@ -225,10 +231,7 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 			}
 		}
 		chunk, fileIDs = chunk[:0], fileIDs[:0]
-		if req.AllowRepeatedIDs || req.AllowSameFile {
-			return in.store.RecordExternalIDs(ctx, string(req.Product), res.BatchID, ids, owned)
-		}
-		return in.claimIDs(ctx, req, res.BatchID, lines, ids, owned)
+		return in.claimIDs(ctx, req, res.BatchID, lines, ids, owned, allowRepeats)
 	}
 	hash := sha256.New()
 	err := eachRow(req, hash, nil, guard, func(row batch.Row, rowErr *batch.RowError, _ []string) error {

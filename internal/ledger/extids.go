@@ -9,22 +9,48 @@ import (
 )
 
 // externalIDsKey indexes, per product, every external ID a file gave an enqueued item: field
-// the external ID, value "batch ref" of the latest item that carried it. MoMo does not
-// deduplicate external IDs, so this is how a later file that pays the same rows again is
-// caught. It is one hash per product, outside any batch's hash slot: it is only read and
-// written in pipelines, never from a batch's scripts.
+// the external ID, value the items that carry it and may pay it, each "batch ref", separated
+// by commas. MoMo does not deduplicate external IDs, so this is how a later file that pays the
+// same rows again is caught. It is one hash per product, outside any batch's hash slot: it is
+// only read and written in pipelines and its own script, never from a batch's scripts.
 func externalIDsKey(product string) string { return Prefix + "extids:" + product }
 
-// ExternalIDUse is the item an external ID was last enqueued with.
+// ExternalIDUse is an item that carries an external ID.
 type ExternalIDUse struct {
 	Batch string
 	Ref   string
 }
 
-// ExternalIDUses looks up external IDs of a product, in order; an ID never enqueued gets a zero
-// ExternalIDUse.
-func (s *Store) ExternalIDUses(ctx context.Context, product string, ids []string) ([]ExternalIDUse, error) {
-	out := make([]ExternalIDUse, len(ids))
+// ExternalIDHolders is what the index holds for one external ID: the items, and the value as
+// stored, which SetExternalIDs expects when it replaces it.
+type ExternalIDHolders struct {
+	Items []ExternalIDUse
+	Raw   string
+}
+
+// FormatExternalIDHolders is the index value naming items.
+func FormatExternalIDHolders(items []ExternalIDUse) string {
+	parts := make([]string, len(items))
+	for i, u := range items {
+		parts[i] = u.Batch + " " + u.Ref
+	}
+	return strings.Join(parts, ",")
+}
+
+func parseHolders(raw string) []ExternalIDUse {
+	var out []ExternalIDUse
+	for _, part := range strings.Split(raw, ",") {
+		if b, r, ok := strings.Cut(part, " "); ok {
+			out = append(out, ExternalIDUse{Batch: b, Ref: r})
+		}
+	}
+	return out
+}
+
+// ExternalIDUses looks up external IDs of a product, in order; an ID never enqueued has no
+// items.
+func (s *Store) ExternalIDUses(ctx context.Context, product string, ids []string) ([]ExternalIDHolders, error) {
+	out := make([]ExternalIDHolders, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -33,30 +59,57 @@ func (s *Store) ExternalIDUses(ctx context.Context, product string, ids []string
 		return nil, fmt.Errorf("ledger: look up external IDs: %w", err)
 	}
 	for i, v := range vals {
-		str, _ := v.(string)
-		if b, r, ok := strings.Cut(str, " "); ok {
-			out[i] = ExternalIDUse{Batch: b, Ref: r}
-		}
+		raw, _ := v.(string)
+		out[i] = ExternalIDHolders{Items: parseHolders(raw), Raw: raw}
 	}
 	return out, nil
 }
 
-// RecordExternalIDs notes that the items refs of batch carry the external IDs ids (same order).
-func (s *Store) RecordExternalIDs(ctx context.Context, product, batch string, ids, refs []string) error {
-	if len(ids) != len(refs) {
-		return fmt.Errorf("ledger: record external IDs: %d IDs for %d items", len(ids), len(refs))
+// setExternalIDs replaces index values that are still what the caller read. KEYS: index.
+// ARGV: pairs of ID and new value, then as many expected values ("" for none). An empty new
+// value deletes the field. Returns the positions (from 0) that had changed meanwhile.
+var setExternalIDs = redis.NewScript(`
+local n = #ARGV / 3
+local out = {}
+for i = 0, n - 1 do
+  local id, val, exp = ARGV[1 + 2 * i], ARGV[2 + 2 * i], ARGV[1 + 2 * n + i]
+  local cur = redis.call('HGET', KEYS[1], id) or ''
+  if cur == exp then
+    if val == '' then redis.call('HDEL', KEYS[1], id) else redis.call('HSET', KEYS[1], id, val) end
+  else
+    out[#out + 1] = i
+  end
+end
+return out
+`)
+
+// SetExternalIDs sets the index value of each external ID ids[i] to vals[i], only where it is
+// still expect[i] (the Raw that ExternalIDUses returned). It returns the positions where it
+// was not, which the caller reads and judges again.
+func (s *Store) SetExternalIDs(ctx context.Context, product string, ids, vals, expect []string) ([]int, error) {
+	if len(ids) != len(vals) || len(ids) != len(expect) {
+		return nil, fmt.Errorf("ledger: set external IDs: %d IDs, %d values, %d expected",
+			len(ids), len(vals), len(expect))
 	}
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
-	args := make([]any, 0, 2*len(ids))
+	args := make([]any, 0, 3*len(ids))
 	for i, id := range ids {
-		args = append(args, id, batch+" "+refs[i])
+		args = append(args, id, vals[i])
 	}
-	if err := s.rdb.HSet(ctx, externalIDsKey(product), args...).Err(); err != nil {
-		return fmt.Errorf("ledger: record external IDs: %w", err)
+	for _, e := range expect {
+		args = append(args, e)
 	}
-	return nil
+	res, err := setExternalIDs.Run(ctx, s.rdb, []string{externalIDsKey(product)}, args...).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("ledger: set external IDs: %w", err)
+	}
+	out := make([]int, len(res))
+	for i, v := range res {
+		out[i] = int(v)
+	}
+	return out, nil
 }
 
 // ItemStates reads the states of items of a batch in one round trip, in order; an item that
@@ -79,68 +132,6 @@ func (s *Store) ItemStates(ctx context.Context, batch string, refs []string) ([]
 		out[i] = State(v)
 	}
 	return out, nil
-}
-
-// claimExternalIDs records external IDs for a batch's items unless another batch's item holds
-// them: a field is set when it is absent, already the batch's own (a rewrite of the batch), or
-// exactly the value the caller expects (a holder the caller judged stale or harmless). KEYS:
-// index. ARGV: batch, then triples of ID, value, expected value. Returns, for each ID not set,
-// its position (from 0) and the value found.
-var claimExternalIDs = redis.NewScript(`
-local own = ARGV[1] .. ' '
-local out = {}
-local n = (#ARGV - 1) / 3
-for i = 0, n - 1 do
-  local id, val, exp = ARGV[2 + 3 * i], ARGV[3 + 3 * i], ARGV[4 + 3 * i]
-  local cur = redis.call('HGET', KEYS[1], id)
-  if (not cur) or cur == exp or string.sub(cur, 1, #own) == own then
-    redis.call('HSET', KEYS[1], id, val)
-  else
-    out[#out + 1] = i
-    out[#out + 1] = cur
-  end
-end
-return out
-`)
-
-// ClaimExternalIDs records, atomically per ID, that the items refs of batch carry the external
-// IDs ids (same order), except where the index names another batch's item, other than the one
-// in expect (same order; "" expects none). It returns the positions it did not record, with the
-// item each names: the caller judges them and may claim again expecting that item.
-func (s *Store) ClaimExternalIDs(ctx context.Context, product, batch string, ids, refs,
-	expect []string) (map[int]ExternalIDUse, error) {
-	if len(ids) != len(refs) || len(ids) != len(expect) {
-		return nil, fmt.Errorf("ledger: claim external IDs: %d IDs, %d items, %d expected",
-			len(ids), len(refs), len(expect))
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	args := make([]any, 0, 1+3*len(ids))
-	args = append(args, batch)
-	for i, id := range ids {
-		args = append(args, id, batch+" "+refs[i], expect[i])
-	}
-	res, err := claimExternalIDs.Run(ctx, s.rdb, []string{externalIDsKey(product)}, args...).Slice()
-	if err != nil {
-		return nil, fmt.Errorf("ledger: claim external IDs: %w", err)
-	}
-	out := map[int]ExternalIDUse{}
-	for i := 0; i+1 < len(res); i += 2 {
-		pos, _ := res[i].(int64)
-		val, _ := res[i+1].(string)
-		b, r, _ := strings.Cut(val, " ")
-		out[int(pos)] = ExternalIDUse{Batch: b, Ref: r}
-	}
-	return out, nil
-}
-
-// Value is how the index spells a use, for ClaimExternalIDs' expect.
-func (u ExternalIDUse) Value() string {
-	if u.Batch == "" {
-		return ""
-	}
-	return u.Batch + " " + u.Ref
 }
 
 // LockHeld reports whether the lock named name of batch is held (see Lock).

@@ -202,7 +202,7 @@ func (r *Runner) Run(ctx context.Context, e Entry) error {
 		log.Error().Err(err).Msg("scheduled run failed")
 		return err
 	case res.AlreadyEnqueued:
-		log.Info().Msg("scheduled run already enqueued (by another worker); nothing added")
+		log.Info().Msg("scheduled run already enqueued (by an earlier firing or another worker); nothing added")
 	default:
 		log.Info().Int("accepted", res.Accepted).Str("total", res.TotalString()).Msg("scheduled run enqueued")
 	}
