@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/momopay/payout/internal/intake"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
 	"github.com/momopay/payout/internal/momosim"
@@ -48,17 +49,9 @@ func TestScaleOut_TwoWorkerProcessesShareOneRedis(t *testing.T) {
 	t0 := time.Now()
 	bin := buildWorker(t)
 	t.Logf("built worker in %s", time.Since(t0).Round(10*time.Millisecond))
-	testutil.Redis(t, scaleOutDB)
 	// The latency makes the batch last seconds, not milliseconds, so that a process that
 	// starts a little later still finds work: the test cannot pass with one process idle.
-	st, err := stack.Start(context.Background(), stack.Options{
-		RedisAddr: testutil.RedisAddr(), RedisDB: scaleOutDB, NoWorker: true, Log: zerolog.Nop(),
-		Sim: momosim.Config{Latency: 50 * time.Millisecond},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	res := enqueue(t, st, writeRows(t, rows), momo.Disbursement)
-	require.Equal(t, rows, res.Accepted)
+	st, res := procStack(t, momosim.Config{Latency: 50 * time.Millisecond}, rows)
 
 	start := time.Now()
 	procs := []*workerProc{startWorkerProc(t, bin, st.SimURL, 0), startWorkerProc(t, bin, st.SimURL, 1)}
@@ -77,6 +70,21 @@ func TestScaleOut_TwoWorkerProcessesShareOneRedis(t *testing.T) {
 	assertSharedWork(t, procs, refsOf(t, st, res.BatchID))
 	t.Logf("%d rows paid by 2 worker processes in %s (%.0f rows/s)", rows,
 		elapsed.Round(10*time.Millisecond), float64(rows)/elapsed.Seconds())
+}
+
+// procStack starts, on the scale-out database, the simulator and a stack without a worker of
+// its own (the test runs worker processes), and enqueues n rows into it.
+func procStack(t *testing.T, sim momosim.Config, n int) (*stack.Stack, *intake.Result) {
+	t.Helper()
+	testutil.Redis(t, scaleOutDB)
+	st, err := stack.Start(context.Background(), stack.Options{
+		RedisAddr: testutil.RedisAddr(), RedisDB: scaleOutDB, NoWorker: true, Log: zerolog.Nop(), Sim: sim,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	res := enqueue(t, st, writeRows(t, n), momo.Disbursement)
+	require.Equal(t, n, res.Accepted)
+	return st, res
 }
 
 // assertSharedWork checks, from the processes' own logs, that every item was accepted by MoMo

@@ -7,16 +7,13 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
 	"github.com/momopay/payout/internal/momosim"
-	"github.com/momopay/payout/internal/stack"
 	"github.com/momopay/payout/internal/tasks"
-	"github.com/momopay/payout/internal/testutil"
 )
 
 // TestTakeOver_KilledWorkersTransferIsTakenOverBeforeAsynqRecovers SIGKILLs a worker process
@@ -30,16 +27,8 @@ func TestTakeOver_KilledWorkersTransferIsTakenOverBeforeAsynqRecovers(t *testing
 	}
 	const rows = 3
 	bin := buildWorker(t)
-	testutil.Redis(t, scaleOutDB)
 	// Each MoMo answer takes 2 s, so the first worker is killed in the middle of its POSTs.
-	st, err := stack.Start(context.Background(), stack.Options{
-		RedisAddr: testutil.RedisAddr(), RedisDB: scaleOutDB, NoWorker: true, Log: zerolog.Nop(),
-		Sim: momosim.Config{Latency: 2 * time.Second},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	res := enqueue(t, st, writeRows(t, rows), momo.Disbursement)
-	require.Equal(t, rows, res.Accepted)
+	st, res := procStack(t, momosim.Config{Latency: 2 * time.Second}, rows)
 	inspector := asynq.NewInspector(st.Redis)
 	defer inspector.Close()
 
