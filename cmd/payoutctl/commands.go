@@ -30,6 +30,9 @@ func cmdList(e *env, args []string) error {
 	paused := map[string]string{}
 	for _, id := range ids {
 		view, err := batchStatus(e.ctx, e.store, id)
+		if errors.Is(err, ledger.ErrNotFound) {
+			continue // discarded while listed (an enqueue that was refused or whose file changed)
+		}
 		if err != nil {
 			return err
 		}

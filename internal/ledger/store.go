@@ -342,6 +342,11 @@ func (s *Store) DiscardLoading(ctx context.Context, id string) error {
 	if ok == 0 {
 		return fmt.Errorf("ledger: batch %q is no longer loading; not discarded", id)
 	}
+	// Off the list first: should this stop half-way, the loading meta that is left is rewritten
+	// by the next run, which lists the batch again.
+	if err := s.rdb.ZRem(ctx, batchesKey(), id).Err(); err != nil {
+		return fmt.Errorf("ledger: discard batch: %w", err)
+	}
 	for {
 		refs, err := s.rdb.ZRange(ctx, orderKey(id), 0, 499).Result()
 		if err != nil {

@@ -18,8 +18,11 @@ const orphanPage = 500
 
 // orphanClaim is how long one worker's claim on taking over an orphaned task holds. The claim
 // names one run of the task (its ID and retry count), so a later run of it, orphaned again,
-// can be taken over again.
-const orphanClaim = 10 * time.Minute
+// can be taken over again. It outlasts the time Asynq's recoverer may take to move the orphan
+// out of the active list (30 s after its lease, then up to a minute), during which every
+// sweeper sees it; a task enqueued anew under the same ID starts its retry count again, and
+// should it be orphaned after the claim ended it is taken over again.
+const orphanClaim = 3 * time.Minute
 
 // TakeOverOrphans gives a new task to every item whose task a dead worker left running.
 //

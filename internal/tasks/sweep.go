@@ -97,6 +97,9 @@ func (s *Sweeper) SweepBatchNow(ctx context.Context, id string) (int, error) {
 
 func (s *Sweeper) sweepBatch(ctx context.Context, id string, claim bool) (int, error) {
 	b, err := s.store.GetBatch(ctx, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return 0, nil // discarded while listed: nothing to sweep
+	}
 	if err != nil || b.Status == ledger.BatchLoading {
 		return 0, err
 	}

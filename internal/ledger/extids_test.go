@@ -1,0 +1,55 @@
+package ledger_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/momopay/payout/internal/ledger"
+)
+
+func TestDiscardLoading_RemovesTheBatchFromTheList(t *testing.T) {
+	s, ctx := newStore(t)
+	_, _, err := s.CreateBatch(ctx, ledger.Batch{ID: "half", Product: "disbursement"})
+	require.NoError(t, err)
+	refs, _, err := s.AddItems(ctx, "half", []ledger.NewItem{newItem(2, 100, "EUR")}, time.Now())
+	require.NoError(t, err)
+
+	require.NoError(t, s.DiscardLoading(ctx, "half"))
+
+	ids, err := s.Batches(ctx)
+	require.NoError(t, err)
+	assert.NotContains(t, ids, "half", "a discarded batch is not listed, or list and sweep would trip on it")
+	_, err = s.GetItem(ctx, "half", refs[0])
+	assert.ErrorIs(t, err, ledger.ErrNotFound)
+}
+
+func TestExternalIDs_SetOnlyWhereStillAsRead(t *testing.T) {
+	s, ctx := newStore(t)
+	changed, err := s.SetExternalIDs(ctx, "disbursement", []string{"a", "b"}, []string{"b1 r1", "b1 r2"}, []string{"", ""})
+	require.NoError(t, err)
+	assert.Empty(t, changed)
+	got, err := s.ExternalIDUses(ctx, "disbursement", []string{"a", "b", "c"})
+	require.NoError(t, err)
+	assert.Equal(t, []ledger.ExternalIDUse{{Batch: "b1", Ref: "r1"}}, got[0].Items)
+	assert.Equal(t, "b1 r2", got[1].Raw)
+	assert.Empty(t, got[2].Items)
+
+	// Another writer read "a" as empty too: its write finds it changed and writes nothing.
+	changed, err = s.SetExternalIDs(ctx, "disbursement", []string{"a", "b"},
+		[]string{"b2 r9", ledger.FormatExternalIDHolders(append(got[1].Items, ledger.ExternalIDUse{Batch: "b2", Ref: "r8"}))},
+		[]string{"", got[1].Raw})
+	require.NoError(t, err)
+	assert.Equal(t, []int{0}, changed)
+	got, err = s.ExternalIDUses(ctx, "disbursement", []string{"a", "b"})
+	require.NoError(t, err)
+	assert.Equal(t, "b1 r1", got[0].Raw)
+	assert.Equal(t, []ledger.ExternalIDUse{{Batch: "b1", Ref: "r2"}, {Batch: "b2", Ref: "r8"}}, got[1].Items)
+
+	// Other products have their own index.
+	other, err := s.ExternalIDUses(ctx, "remittance", []string{"a"})
+	require.NoError(t, err)
+	assert.Empty(t, other[0].Items)
+}
