@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/time/rate"
 
+	"github.com/momopay/payout/internal/intake"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
 	"github.com/momopay/payout/internal/tasks"
@@ -52,6 +53,9 @@ func cmdRetryFailed(e *env, args []string) error {
 	// The new attempts are due after the usual slack: the sweeper pays any whose task is lost.
 	out, err := e.store.RetryFailed(e.ctx, id, *reason, time.Now().Add(tasks.DefaultSlack), confirm)
 	printRetried(e, id, *reason, out)
+	if err != nil && len(out.Retried) == 0 {
+		return err
+	}
 	if len(out.Refused) > 0 {
 		err = errors.Join(err, fmt.Errorf("%d FAILED payout(s) not retried because MoMo did not "+
 			"confirm the failure of the old reference ID (listed above)", len(out.Refused)))
@@ -82,24 +86,38 @@ func momoConfirm(e *env, b *ledger.Batch) (ledger.Confirm, error) {
 		return nil, err
 	}
 	limiter := rate.NewLimiter(tasks.ReconcileRate, 1)
-	return func(ctx context.Context, _ int, ref string) (bool, string, error) {
+	unanswered := 0
+	return func(ctx context.Context, _ int, ref, newRef string) (bool, string, error) {
 		if err := limiter.Wait(ctx); err != nil {
 			return false, "", err
 		}
 		st, err := client.GetTransfer(ctx, product, ref)
 		switch momo.Classify(err) {
 		case momo.ClassNone:
-			if st.Status == momo.StatusFailed {
-				return true, "", nil
+			if st.Status != momo.StatusFailed {
+				return false, "MoMo says " + st.Status + " for the old reference ID while the " +
+					"ledger says FAILED; check it with MTN before paying it again", nil
 			}
-			return false, "MoMo says " + st.Status + " for the old reference ID", nil
 		case momo.ClassNotFound:
-			return true, "", nil
 		default:
+			if unanswered++; unanswered >= maxUnanswered {
+				return false, "", fmt.Errorf("MoMo did not answer %d questions in a row (%v); "+
+					"stopped: run 'payoutctl retry-failed %s' again when it does", unanswered, err, b.ID)
+			}
 			return false, "MoMo could not be asked: " + err.Error(), nil
 		}
+		unanswered = 0
+		it, err := e.store.GetItem(ctx, b.ID, ref)
+		if err != nil {
+			return false, "", err
+		}
+		return intake.ClaimRetry(ctx, e.store, b.Product, it.ExternalID, b.ID, newRef)
 	}, nil
 }
+
+// maxUnanswered is how many MoMo questions in a row may go unanswered before retry-failed
+// stops asking.
+const maxUnanswered = 3
 
 // printRetried says what a retry did and what it left alone.
 func printRetried(e *env, id, reason string, out *ledger.RetryOutcome) {
@@ -109,6 +127,10 @@ func printRetried(e *env, id, reason string, out *ledger.RetryOutcome) {
 	}
 	switch len(out.Retried) {
 	case 0:
+		if len(out.Refused) > 0 {
+			e.printf("batch %s: no FAILED payout%s retried:\n", id, with)
+			break
+		}
 		e.printf("batch %s: nothing to retry: no FAILED payout%s\n", id, with)
 	case 1:
 		e.printf("batch %s: 1 FAILED payout%s retried as a new attempt with a new reference ID:\n",
@@ -134,8 +156,7 @@ func printRetried(e *env, id, reason string, out *ledger.RetryOutcome) {
 			e.printf("  ... and %d more not retried\n", len(out.Refused)-maxListed)
 			break
 		}
-		e.printf("  line %d: %s not retried: %s while the ledger says FAILED; check it with "+
-			"MTN before paying it again\n", r.Line, r.Ref, r.Why)
+		e.printf("  line %d: %s not retried: %s\n", r.Line, r.Ref, r.Why)
 	}
 	if out.Changed > 0 {
 		e.printf("%d were retried meanwhile by another command\n", out.Changed)

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/momopay/payout/internal/batch"
 	"github.com/momopay/payout/internal/cli"
+	"github.com/momopay/payout/internal/intake"
 	"github.com/momopay/payout/internal/ledger"
 	"github.com/momopay/payout/internal/momo"
 	"github.com/momopay/payout/internal/momosim"
@@ -280,4 +283,44 @@ func TestRetryFailed_AsksMoMoAboutTheOldReferenceFirst(t *testing.T) {
 	after := sim.Stats()
 	assert.Equal(t, before.TransfersCreated, after.TransfersCreated, "asking creates nothing")
 	assert.Equal(t, before.StatusQueries+3, after.StatusQueries, "one question per FAILED row")
+}
+
+// TestRetryFailed_RowALaterBatchPaidIsNotPaidAgain: a row failed, a corrected file paid it in
+// another batch, and only then did someone run retry-failed on the first batch.
+func TestRetryFailed_RowALaterBatchPaidIsNotPaidAgain(t *testing.T) {
+	startSim(t, momosim.Config{})
+	store := setupCSV(t, "msisdn,amount,external_id\n46733123470,10,x-2\n46733123471,12,x-3\n")
+	refs := byLine(t, store)
+	walk(t, store, refs[2], "NOT_ENOUGH_FUNDS", toFailed...)
+	walk(t, store, refs[3], "NOT_ENOUGH_FUNDS", toFailed...)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "fixed.csv")
+	require.NoError(t, os.WriteFile(path, []byte("msisdn,amount,external_id\n46733123470,10,x-2\n"), 0o600))
+	client := asynq.NewClient(asynq.RedisClientOpt{Addr: testutil.RedisAddr(), DB: redisDB})
+	defer client.Close()
+	_, err := intake.New(store, client).Run(ctx, intake.Request{
+		Path: path, Product: momo.Disbursement, BatchID: "b2",
+		Options: batch.Options{TargetEnvironment: "sandbox", DefaultCurrency: "EUR"},
+	})
+	require.NoError(t, err, "x-2 failed in b1, so a new file may pay it")
+
+	code, out, stderr := ctl(t, "retry-failed", "b1")
+
+	assert.Equal(t, 1, code, "%s", out)
+	assert.Contains(t, out, "1 FAILED payout retried")
+	assert.Contains(t, out, `line 2: `+refs[2]+` not retried: external ID "x-2" is paid or may yet be paid by batch "b2" (VALIDATED there)`)
+	assert.Contains(t, stderr, "1 FAILED payout(s) not retried")
+	old, err := store.GetItem(ctx, "b1", refs[2])
+	require.NoError(t, err)
+	assert.Equal(t, ledger.Failed, old.State)
+
+	// The retried line's new attempt is on record: a file paying x-3 again is refused.
+	again := filepath.Join(t.TempDir(), "again.csv")
+	require.NoError(t, os.WriteFile(again, []byte("msisdn,amount,external_id\n46733123471,12,x-3\n"), 0o600))
+	_, err = intake.New(store, client).Run(ctx, intake.Request{
+		Path: again, Product: momo.Disbursement, BatchID: "b3",
+		Options: batch.Options{TargetEnvironment: "sandbox", DefaultCurrency: "EUR"},
+	})
+	require.ErrorIs(t, err, intake.ErrRefused)
+	assert.Contains(t, err.Error(), `batch "b1"`)
 }

@@ -37,10 +37,11 @@ type RepeatedRow struct {
 // beingEnqueued stands for the state of an item that another enqueue is writing right now.
 const beingEnqueued ledger.State = "being enqueued now"
 
-// mayPay reports whether an item in state st is paid, being paid or may yet be.
+// mayPay reports whether an item in state st is paid, being paid or may yet be. A RETRIED item
+// pays nothing itself: its new attempt carries the external ID on and is on record too.
 func mayPay(st ledger.State) bool {
 	switch st {
-	case "", ledger.Failed, ledger.Cancelled:
+	case "", ledger.Failed, ledger.Cancelled, ledger.Retried:
 		return false
 	}
 	return true
@@ -302,4 +303,46 @@ func pick[T any](s []T, at []int) []T {
 		out[i] = s[j]
 	}
 	return out
+}
+
+// ClaimRetry is the repeat check of 'payoutctl retry-failed': before the FAILED item oldRef of
+// a batch is paid again as the new attempt newRef, no item of another batch that may pay its
+// external ID ext may exist (a corrected file enqueued since may have paid that row already),
+// and newRef is put on record as carrying ext, so that files enqueued later see it. ok false
+// comes with the reason.
+func ClaimRetry(ctx context.Context, store *ledger.Store, product, ext, batchID, newRef string) (bool, string, error) {
+	if ext == "" {
+		return true, "", nil
+	}
+	j := newJudge(ctx, store)
+	for round := 0; round < claimRounds; round++ {
+		holders, err := store.ExternalIDUses(ctx, product, []string{ext})
+		if err != nil {
+			return false, "", err
+		}
+		j.status = map[string]ledger.State{}
+		states, err := j.states(holders, "")
+		if err != nil {
+			return false, "", err
+		}
+		var keep []ledger.ExternalIDUse
+		for k, u := range holders[0].Items {
+			st := states[0][k]
+			if !mayPay(st) {
+				continue
+			}
+			if u.Batch != batchID {
+				return false, fmt.Sprintf("external ID %q is paid or may yet be paid by batch %q "+
+					"(%s there)", ext, u.Batch, st), nil
+			}
+			keep = append(keep, u)
+		}
+		val := ledger.FormatExternalIDHolders(append(keep, ledger.ExternalIDUse{Batch: batchID, Ref: newRef}))
+		changed, err := store.SetExternalIDs(ctx, product, []string{ext}, []string{val},
+			[]string{holders[0].Raw})
+		if err != nil || len(changed) == 0 {
+			return err == nil, "", err
+		}
+	}
+	return false, "its external ID kept changing while it was checked; try again", nil
 }

@@ -94,7 +94,13 @@ var retryDrop = []string{fFinTx, fReason, fErr, fSubmitted, fNext, fTask}
 // item is ErrNotFound.
 func (s *Store) RetryItem(ctx context.Context, batch, ref string,
 	due time.Time) (string, State, error) {
-	newRef := uuid.NewString()
+	return s.RetryItemAs(ctx, batch, ref, uuid.NewString(), due)
+}
+
+// RetryItemAs is RetryItem with the new attempt's reference ID chosen by the caller, who may
+// have to record it elsewhere first.
+func (s *Store) RetryItemAs(ctx context.Context, batch, ref, newRef string,
+	due time.Time) (string, State, error) {
 	now := ms(s.now())
 	args := []any{ref, newRef, now, ms(due), len(retryDrop)}
 	for _, f := range retryDrop {
@@ -162,9 +168,10 @@ type RefusedAttempt struct {
 	Why  string
 }
 
-// Confirm is asked, before a FAILED item is retried, whether it may be: ok false leaves the
-// item as it is, with why saying so in RetryOutcome.Refused. An error stops the retry.
-type Confirm func(ctx context.Context, line int, ref string) (ok bool, why string, err error)
+// Confirm is asked, before the FAILED item ref is retried as the new attempt newRef, whether it
+// may be: ok false leaves the item as it is, with why saying so in RetryOutcome.Refused. An
+// error stops the retry.
+type Confirm func(ctx context.Context, line int, ref, newRef string) (ok bool, why string, err error)
 
 // RetriedAttempt is one retried line.
 type RetriedAttempt struct {
@@ -193,8 +200,9 @@ func (s *Store) RetryFailed(ctx context.Context, batch, reason string,
 		return out, err
 	}
 	for _, a := range todo {
+		newRef := uuid.NewString()
 		if confirm != nil {
-			ok, why, err := confirm(ctx, a.Line, a.OldRef)
+			ok, why, err := confirm(ctx, a.Line, a.OldRef, newRef)
 			if err != nil {
 				return out, err
 			}
@@ -203,7 +211,7 @@ func (s *Store) RetryFailed(ctx context.Context, batch, reason string,
 				continue
 			}
 		}
-		newRef, _, err := s.RetryItem(ctx, batch, a.OldRef, due)
+		newRef, _, err := s.RetryItemAs(ctx, batch, a.OldRef, newRef, due)
 		if err != nil {
 			return out, err
 		}

@@ -308,7 +308,7 @@ func TestRetryFailed_ConfirmationRefusesSome(t *testing.T) {
 		fail(t, s, "b1", ref, "EXPIRED")
 	}
 	var asked []int
-	out, err := s.RetryFailed(ctx, "b1", "", time.Now(), func(_ context.Context, line int, ref string) (bool, string, error) {
+	out, err := s.RetryFailed(ctx, "b1", "", time.Now(), func(_ context.Context, line int, ref, _ string) (bool, string, error) {
 		asked = append(asked, line)
 		return line != 3, "MoMo says SUCCESSFUL", nil
 	})
@@ -321,7 +321,7 @@ func TestRetryFailed_ConfirmationRefusesSome(t *testing.T) {
 	assert.Equal(t, ledger.Failed, it.State, "a refused item stays as it was")
 
 	boom := errors.New("boom")
-	_, err = s.RetryFailed(ctx, "b1", "", time.Now(), func(context.Context, int, string) (bool, string, error) {
+	_, err = s.RetryFailed(ctx, "b1", "", time.Now(), func(context.Context, int, string, string) (bool, string, error) {
 		return false, "", boom
 	})
 	assert.ErrorIs(t, err, boom)
