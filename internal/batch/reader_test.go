@@ -579,3 +579,19 @@ func TestReader_ValueBeyondTheHeaderIsRefused(t *testing.T) {
 	require.NoError(t, err, "empty trailing cells are fine")
 	assert.Equal(t, int64(500), row.Amount.Minor)
 }
+
+func TestReader_ExternalIDHasOneSpelling(t *testing.T) {
+	// An ID pasted with a zero-width space inside, and one typed with a decomposed accent.
+	in := "msisdn,amount,currency,external_id\n" +
+		"256772123456,10,EUR,AB\u200bC-1\n" +
+		"256772123457,10,EUR,E\u0301T\u00c9-2\n"
+	r, err := NewReader(strings.NewReader(in), Options{})
+	require.NoError(t, err)
+	rows, rejects := readAll(t, r)
+	require.Empty(t, rejects)
+	require.Len(t, rows, 2)
+	assert.Equal(t, "ABC-1", rows[0].ExternalID)
+	assert.Equal(t, []string{"line 2, column external_id: removed invisible zero-width characters"}, rows[0].Warnings)
+	assert.Equal(t, "\u00c9T\u00c9-2", rows[1].ExternalID, "composed (NFC)")
+	assert.Empty(t, rows[1].Warnings)
+}

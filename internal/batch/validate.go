@@ -25,6 +25,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/momopay/payout/internal/money"
 )
 
@@ -79,7 +81,7 @@ func (r *Reader) parseRow(rec []string, line int) (Row, []FieldError) {
 	c.checkCells()
 
 	row := Row{
-		ExternalID:   c.text(colExternalID, MaxExternalIDLen),
+		ExternalID:   c.externalID(),
 		PayerMessage: c.message(colPayerMessage),
 		PayeeNote:    c.message(colPayeeNote),
 		Name:         c.text(colName, MaxNameLen),
@@ -245,6 +247,19 @@ func (c *rowCheck) text(col column, maxLen int) string {
 			columnNames[col], n, maxLen))
 	}
 	return s
+}
+
+// externalID returns the external_id cell in one spelling: invisible zero-width characters
+// dropped (with a warning) and accents composed (Unicode NFC), so that two IDs that look the
+// same are the same, for the duplicate checks and for reconciliation.
+func (c *rowCheck) externalID() string {
+	s := c.text(colExternalID, MaxExternalIDLen)
+	if clean := dropZeroWidth(s); clean != s {
+		c.warnings = append(c.warnings, fmt.Sprintf("line %d, column %s: removed invisible "+
+			"zero-width characters", c.line, columnNames[colExternalID]))
+		s = clean
+	}
+	return norm.NFC.String(s)
 }
 
 // message returns a payer_message or payee_note cell with the characters MoMo refuses
