@@ -42,8 +42,8 @@ func cmdRetryFailed(e *env, args []string) error {
 	case ledger.BatchCancelled:
 		return fmt.Errorf("batch %s is cancelled: nothing of it is paid any more, so nothing "+
 			"was retried", id)
-	case ledger.BatchLoading:
-		return fmt.Errorf("batch %s is still loading; finish 'enqueue' first", id)
+	case ledger.BatchLoading, ledger.BatchDiscarding:
+		return fmt.Errorf("batch %s is %s; finish 'enqueue' first", id, b.Status)
 	}
 
 	confirm, err := momoConfirm(e, b)

@@ -299,15 +299,15 @@ func eachRow(req Request, tee io.Writer, info *readInfo, guard *rowGuard,
 		case err != nil:
 			return err
 		default:
-			rowErr, warn, err := guard.check(row)
-			if err != nil {
-				return err
+			guardErr, warn, cerr := guard.check(row)
+			if cerr != nil {
+				return cerr
 			}
 			warnings := row.Warnings
 			if warn != "" {
 				warnings = append(warnings, warn)
 			}
-			err = fn(row, rowErr, warnings)
+			err = fn(row, guardErr, warnings) // err, not a new one: it is checked below
 		}
 		if err != nil {
 			return err

@@ -84,6 +84,9 @@ func (j *judge) lookBatch(b string) (ledger.State, error) {
 	if err != nil {
 		return "", err
 	}
+	if meta.Status == ledger.BatchDiscarding {
+		return "", nil // being deleted: can pay nothing
+	}
 	if meta.Status != ledger.BatchLoading {
 		return batchOpen, nil
 	}

@@ -276,3 +276,67 @@ func TestRepeats_AllowedRepeatKeepsTheEarlierPaidItemInView(t *testing.T) {
 	}
 	assert.Equal(t, []string{"jan", "jan-edited"}, batches, "paid and may-pay items stay; cancelled ones go")
 }
+
+func TestRepeats_BatchWhoseDiscardStoppedHalfWayIsWrittenAgainNotPaid(t *testing.T) {
+	in, store := setup(t)
+	ctx := context.Background()
+	_, err := enqueueAs(t, in, "holder", "msisdn,amount,external_id\n46733123479,1,p-3\n")
+	require.NoError(t, err)
+	p := prepare(t, in, "half", payroll)
+	p.res.Repeats = nil // as if it raced the holder
+	require.ErrorIs(t, p.write(in), ErrRefused)
+
+	// Stopped half-way: the batch is left "discarding", with items.
+	_, _, err = store.CreateBatch(ctx, ledger.Batch{ID: "half", Product: "disbursement",
+		Fingerprint: p.res.Fingerprint, Spec: p.res.Spec})
+	require.NoError(t, err)
+	_, _, err = store.AddItems(ctx, "half", []ledger.NewItem{{Line: 2, PartyIDType: "MSISDN",
+		PartyID: "46733123470", Amount: "10", Minor: 1000, Currency: "EUR", ExternalID: "p-1"}}, time.Now())
+	require.NoError(t, err)
+	require.NoError(t, store.Redis().HSet(ctx, "payout:{half}:meta", "status", ledger.BatchDiscarding).Err())
+
+	// Running the command again does not take it for an enqueued batch: it is refused again,
+	// and this time deleted.
+	res, err := enqueueAs(t, in, "half", payroll)
+	require.ErrorIs(t, err, ErrRefused)
+	assert.False(t, res.AlreadyEnqueued)
+	_, err = store.GetBatch(ctx, "half")
+	assert.ErrorIs(t, err, ledger.ErrNotFound)
+}
+
+func TestRepeats_RacingFilesLargerThanAChunkCannotBothPass(t *testing.T) {
+	in, store := setup(t)
+	ctx := context.Background()
+	var a, b strings.Builder
+	a.WriteString("msisdn,amount,external_id\n")
+	b.WriteString("msisdn,amount,external_id\n")
+	for i := range 1200 {
+		fmt.Fprintf(&a, "2567%08d,1,big-%d\n", 70000000+i, i)
+		// Only B's first, full chunk of writeChunk rows shares its IDs with A.
+		id := fmt.Sprintf("big-%d", i)
+		if i >= writeChunk {
+			id = fmt.Sprintf("big-b-%d", i)
+		}
+		fmt.Fprintf(&b, "2567%08d,2,%s\n", 70000000+i, id)
+	}
+	pa, pb := prepare(t, in, "big-a", a.String()), prepare(t, in, "big-b", b.String())
+	require.NoError(t, pa.write(in))
+
+	err := pb.write(in)
+
+	require.ErrorIs(t, err, ErrRefused, "the refusal of a full chunk must not be lost")
+	_, err = store.GetBatch(ctx, "big-b")
+	assert.ErrorIs(t, err, ledger.ErrNotFound)
+}
+
+func TestValidate_TotalOverflowIsAnError(t *testing.T) {
+	in, _ := setup(t)
+	var b strings.Builder
+	b.WriteString("msisdn,amount,external_id\n")
+	for i := range 100 { // 100 x 10^17 cents: more than an int64 holds
+		fmt.Fprintf(&b, "2567%08d,999999999999999,o-%d\n", 70000000+i, i)
+	}
+	_, err := enqueueAs(t, in, "overflow", b.String())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "total overflows")
+}

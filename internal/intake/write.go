@@ -45,7 +45,7 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 		if err := sameBatch(existing, req, res); err != nil {
 			return err
 		}
-		if existing.Status != ledger.BatchLoading {
+		if !ledger.Unopened(existing.Status) {
 			res.AlreadyEnqueued = true
 			return in.restoreTasks(ctx, req, res)
 		}
@@ -132,6 +132,15 @@ func (in *Intake) otherOwner(ctx context.Context, res *Result) (string, error) {
 func sameFileError(owner, id string) error {
 	return fmt.Errorf("%w: this file's payouts were already enqueued as batch %q; "+
 		"pass -allow-same-file to pay them again under batch %q", ErrRefused, owner, id)
+}
+
+// discard deletes a batch that never opened, to the end even when ctx is cancelled (an
+// operator's Ctrl-C at the refusal): a deletion stopped half-way leaves a batch that pays
+// nothing but that only the next enqueue of it finishes deleting.
+func (in *Intake) discard(ctx context.Context, id string) error {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	return in.store.DiscardLoading(dctx, id)
 }
 
 // enqueueLock names the lock an enqueue holds on its batch while it writes it.
@@ -249,7 +258,7 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 	}
 	if errors.Is(err, ErrRefused) {
 		// Rows another batch pays: nothing of this one may be paid.
-		if derr := in.store.DiscardLoading(ctx, res.BatchID); derr != nil {
+		if derr := in.discard(ctx, res.BatchID); derr != nil {
 			return errors.Join(err, derr)
 		}
 		return err
@@ -258,7 +267,7 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 		return err
 	}
 	if hex.EncodeToString(hash.Sum(nil)) != res.FileHash {
-		if derr := in.store.DiscardLoading(ctx, res.BatchID); derr != nil {
+		if derr := in.discard(ctx, res.BatchID); derr != nil {
 			return errors.Join(ErrFileChanged, derr)
 		}
 		return fmt.Errorf("%w: %s; nothing was enqueued, run the command again on the final file",

@@ -43,7 +43,7 @@ var ErrNotRetryable = errors.New("ledger: batch cannot be retried")
 var retryItem = redis.NewScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {-2, ''} end
-if status == 'cancelled' or status == 'loading' then return {-3, status} end
+if status == 'cancelled' or status == 'loading' or status == 'discarding' then return {-3, status} end
 local st = redis.call('HGET', KEYS[5], 'st')
 if not st then return {-1, ''} end
 if st ~= 'FAILED' then return {0, st} end
@@ -192,7 +192,7 @@ func (s *Store) RetryFailed(ctx context.Context, batch, reason string,
 	if err != nil {
 		return out, err
 	}
-	if b.Status == BatchCancelled || b.Status == BatchLoading {
+	if b.Status == BatchCancelled || Unopened(b.Status) {
 		return out, fmt.Errorf("%w: batch %q is %s", ErrNotRetryable, batch, b.Status)
 	}
 	todo, err := s.retryCandidates(ctx, batch, reason, out)

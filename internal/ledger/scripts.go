@@ -116,9 +116,11 @@ redis.call('HSET', KEYS[1], 'rows', ARGV[1], 'acc', ARGV[2], 'rej', ARGV[3], 'st
 return 1
 `)
 
-// markDiscarding claims a loading batch for deletion. KEYS: meta. Returns 1 when claimed.
+// markDiscarding claims a loading batch (or one whose deletion stopped half-way) for deletion.
+// KEYS: meta. Returns 1 when claimed.
 var markDiscarding = redis.NewScript(`
-if redis.call('HGET', KEYS[1], 'status') ~= 'loading' then return 0 end
+local st = redis.call('HGET', KEYS[1], 'status')
+if st ~= 'loading' and st ~= 'discarding' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'discarding')
 return 1
 `)

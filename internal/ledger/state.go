@@ -42,7 +42,15 @@ const (
 	BatchPaused = "paused"
 	// BatchCancelled means items not yet submitted are cancelled; submitted ones finish.
 	BatchCancelled = "cancelled"
+	// BatchDiscarding means a batch that never opened is being deleted; like a loading one,
+	// nothing of it may be paid, and a deletion that stopped half-way is finished by the next
+	// enqueue of it.
+	BatchDiscarding = "discarding"
 )
+
+// Unopened reports whether a batch status is one in which nothing may be paid yet or ever:
+// loading or discarding.
+func Unopened(status string) bool { return status == BatchLoading || status == BatchDiscarding }
 
 // Item is one payout: one accepted row of a batch file.
 type Item struct {

@@ -83,7 +83,7 @@ func GetStatus(ctx context.Context, store *ledger.Store, id string) (*Status, er
 			st.Amounts[string(s)][cur] = money.FormatMinor(minor, cur)
 		}
 	}
-	st.Done = b.Status != ledger.BatchLoading && st.Open == 0
+	st.Done = !ledger.Unopened(b.Status) && st.Open == 0
 	if !b.At.IsZero() {
 		st.At = b.At.Format(time.RFC3339)
 	}

@@ -156,7 +156,7 @@ func (sc *scan) summary(b *ledger.Batch) *Summary {
 
 // checkTotals is what must hold between the file's counts and the ledger's items.
 func (s *Summary) checkTotals() []string {
-	if s.Status == ledger.BatchLoading {
+	if ledger.Unopened(s.Status) {
 		return []string{"the batch is still loading: enqueue has not recorded the file's " +
 			"row counts yet"}
 	}
@@ -359,7 +359,7 @@ func GetProgress(ctx context.Context, store *ledger.Store, id string) (*Progress
 			p.Terminal += n
 		}
 	}
-	p.Done = b.Status != ledger.BatchLoading && p.Terminal == p.Latest
+	p.Done = !ledger.Unopened(b.Status) && p.Terminal == p.Latest
 	return p, nil
 }
 

@@ -100,7 +100,7 @@ func (s *Sweeper) sweepBatch(ctx context.Context, id string, claim bool) (int, e
 	if errors.Is(err, ledger.ErrNotFound) {
 		return 0, nil // discarded while listed: nothing to sweep
 	}
-	if err != nil || b.Status == ledger.BatchLoading {
+	if err != nil || ledger.Unopened(b.Status) {
 		return 0, err
 	}
 	if reason, err := s.store.ProductPause(ctx, b.Product); err != nil || reason != "" {

@@ -78,7 +78,7 @@ func (p *Processor) checkBatch(ctx context.Context, it *ledger.Item, b *ledger.B
 		return true, errNotYet
 	}
 	switch b.Status {
-	case ledger.BatchLoading:
+	case ledger.BatchLoading, ledger.BatchDiscarding:
 		return true, errBatchLoading
 	case ledger.BatchCancelled:
 		if it.State == ledger.Validated {

@@ -289,6 +289,13 @@ func TestTransfer_LoadingBatchWaitsWithoutFailure(t *testing.T) {
 	d := tasks.RetryDelay(1, err, nil)
 	assert.GreaterOrEqual(t, d, 30*time.Second)
 	assert.Less(t, d, 40*time.Second)
+
+	// A batch whose deletion stopped half-way pays nothing either.
+	require.NoError(t, e.store.Redis().HSet(e.ctx, "payout:{loading}:meta", "status", ledger.BatchDiscarding).Err())
+	err = e.proc.HandleTransfer(e.ctx, task)
+	require.Error(t, err)
+	assert.False(t, tasks.IsFailure(err))
+	assert.Zero(t, e.momo.totalPosts())
 }
 
 func TestTransfer_ConfigErrorPausesProduct(t *testing.T) {
