@@ -39,6 +39,39 @@ func trimCell(s string) string {
 	return strings.TrimFunc(s, isTrimmable)
 }
 
+// isInvisible reports characters that show nothing, or nothing of their own, in a
+// spreadsheet: Unicode format characters (zero-width spaces and joiners, direction marks and
+// embeddings, the soft hyphen, invisible operators, tag characters, U+FEFF), variation
+// selectors, the combining grapheme joiner and the Hangul fillers.
+func isInvisible(r rune) bool {
+	switch {
+	case r < 0xad:
+		return false
+	case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Variation_Selector, r):
+		return true
+	}
+	switch r {
+	case '\u034f', '\u115f', '\u1160', '\u3164', '\uffa0':
+		return true
+	}
+	return false
+}
+
+// dropInvisible removes the characters isInvisible reports anywhere in s.
+func dropInvisible(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Map(func(r rune) rune {
+				if isInvisible(r) {
+					return -1
+				}
+				return r
+			}, s)
+		}
+	}
+	return s
+}
+
 // dropZeroWidth removes zero-width characters anywhere in s.
 func dropZeroWidth(s string) string {
 	for i := 0; i < len(s); i++ {

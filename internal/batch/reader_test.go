@@ -3,6 +3,7 @@ package batch
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -591,7 +592,30 @@ func TestReader_ExternalIDHasOneSpelling(t *testing.T) {
 	require.Empty(t, rejects)
 	require.Len(t, rows, 2)
 	assert.Equal(t, "ABC-1", rows[0].ExternalID)
-	assert.Equal(t, []string{"line 2, column external_id: removed invisible zero-width characters"}, rows[0].Warnings)
+	assert.Equal(t, []string{"line 2, column external_id: removed invisible characters"}, rows[0].Warnings)
 	assert.Equal(t, "\u00c9T\u00c9-2", rows[1].ExternalID, "composed (NFC)")
 	assert.Empty(t, rows[1].Warnings)
+}
+
+func TestReader_ExternalIDInvisibleCharactersOfEveryKindAreDropped(t *testing.T) {
+	invisible := []string{"\u200e", "\u200f", "\u00ad", "\u2061", "\u2063", "\u061c", "\u180e",
+		"\u034f", "\ufe0f", "\u202c", "\u2066", "\u3164", "\u1160", "\U000e0020", "\u200b", "\ufeff"}
+	var in strings.Builder
+	in.WriteString("msisdn,amount,currency,external_id\n")
+	for i, inv := range invisible {
+		fmt.Fprintf(&in, "2567721234%02d,10,EUR,PAY%s-%d\n", i, inv, i)
+	}
+	// 64 characters once a zero-width one is gone, and 64 once composed: both fit.
+	fmt.Fprintf(&in, "256772123499,10,EUR,%s\u200b%s\n", strings.Repeat("a", 32), strings.Repeat("b", 32))
+	fmt.Fprintf(&in, "256772123498,10,EUR,%se\u0301\n", strings.Repeat("c", 63))
+	r, err := NewReader(strings.NewReader(in.String()), Options{})
+	require.NoError(t, err)
+	rows, rejects := readAll(t, r)
+	require.Empty(t, rejects)
+	require.Len(t, rows, len(invisible)+2)
+	for i := range invisible {
+		assert.Equal(t, fmt.Sprintf("PAY-%d", i), rows[i].ExternalID, "U+%04X", []rune(invisible[i])[0])
+	}
+	assert.Len(t, []rune(rows[len(invisible)].ExternalID), 64)
+	assert.Len(t, []rune(rows[len(invisible)+1].ExternalID), 64)
 }

@@ -249,17 +249,22 @@ func (c *rowCheck) text(col column, maxLen int) string {
 	return s
 }
 
-// externalID returns the external_id cell in one spelling: invisible zero-width characters
-// dropped (with a warning) and accents composed (Unicode NFC), so that two IDs that look the
-// same are the same, for the duplicate checks and for reconciliation.
+// externalID returns the external_id cell in one spelling: invisible characters dropped (with a
+// warning) and accents composed (Unicode NFC), so that two IDs that look the same are the
+// same, for the duplicate checks and for reconciliation. Its length is that of the result.
 func (c *rowCheck) externalID() string {
-	s := c.text(colExternalID, MaxExternalIDLen)
-	if clean := dropZeroWidth(s); clean != s {
+	s := c.cell(colExternalID)
+	if clean := dropInvisible(s); clean != s {
 		c.warnings = append(c.warnings, fmt.Sprintf("line %d, column %s: removed invisible "+
-			"zero-width characters", c.line, columnNames[colExternalID]))
+			"characters", c.line, columnNames[colExternalID]))
 		s = clean
 	}
-	return norm.NFC.String(s)
+	s = norm.NFC.String(s)
+	if n := utf8.RuneCountInString(s); n > MaxExternalIDLen {
+		c.fail(colExternalID, fmt.Sprintf("%s has %d characters, at most %d allowed",
+			columnNames[colExternalID], n, MaxExternalIDLen))
+	}
+	return s
 }
 
 // message returns a payer_message or payee_note cell with the characters MoMo refuses

@@ -177,8 +177,21 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 		case err != nil:
 		case other && !req.AllowSameFile:
 			err = sameFileError(res.Existing, res.BatchID)
-		case len(res.Repeats) > 0 && !req.AllowRepeatedIDs && !other:
-			err = RepeatError(req.Path, res.Repeats)
+		default:
+			allow := in.repeatsAllowed(ctx, req, res, other)
+			var refused []Repeat
+			for _, rep := range res.Repeats {
+				ok, aerr := allow(rep.Batch)
+				if aerr != nil {
+					return res, aerr
+				}
+				if !ok {
+					refused = append(refused, rep)
+				}
+			}
+			if len(refused) > 0 {
+				err = RepeatError(req.Path, refused)
+			}
 		}
 		return res, err
 	}

@@ -37,6 +37,10 @@ type RepeatedRow struct {
 // beingEnqueued stands for the state of an item that another enqueue is writing right now.
 const beingEnqueued ledger.State = "being enqueued now"
 
+// beingRetried stands for the state of an item of an open batch that the index names but that
+// does not exist (yet): retry-failed records a new attempt there a moment before it writes it.
+const beingRetried ledger.State = "being retried now"
+
 // mayPay reports whether an item in state st is paid, being paid or may yet be. A RETRIED item
 // pays nothing itself: its new attempt carries the external ID on and is on record too.
 func mayPay(st ledger.State) bool {
@@ -128,6 +132,9 @@ func (j *judge) states(holders []ledger.ExternalIDHolders, self string) ([][]led
 		}
 		for n, w := range where[b] {
 			out[w.i][w.k] = sts[n]
+			if sts[n] == "" {
+				out[w.i][w.k] = beingRetried
+			}
 		}
 	}
 	return out, nil
@@ -247,15 +254,15 @@ func RepeatError(file string, reps []Repeat) error {
 const claimRounds = 5
 
 // claimIDs records the external IDs of a chunk of written items in the index, with a
-// compare-and-set per ID, and, unless allow, refuses the file when an earlier item that may be
-// paid, or another enqueue writing right now, holds one. This is the check that two enqueues
+// compare-and-set per ID, and refuses the file when an earlier item that may be paid, or
+// another enqueue writing right now, holds one in a batch that allow does not allow. This is the check that two enqueues
 // racing with the same rows cannot both pass; the first pass's lookup only reports early.
 //
 // Each ID keeps every item that may still pay it (allowed repeats add to the list), so a later
 // file is judged against all of them: an item that ended FAILED or CANCELLED, or a batch that
 // is gone, drops out; of the SUCCESSFUL ones one is kept, which is proof enough.
 func (in *Intake) claimIDs(ctx context.Context, req Request, batchID string, lines []int,
-	ids, refs []string, allow bool) error {
+	ids, refs []string, allow func(batch string) (bool, error)) error {
 	product := string(req.Product)
 	j := newJudge(ctx, in.store)
 	for round := 0; round < claimRounds; round++ {
@@ -280,7 +287,11 @@ func (in *Intake) claimIDs(ctx context.Context, req Request, batchID string, lin
 				}
 				paid = paid || st == ledger.Successful
 				keep = append(keep, u)
-				if !allow {
+				ok, err := allow(u.Batch)
+				if err != nil {
+					return err
+				}
+				if !ok {
 					noteRepeat(found, u.Batch, lines[i], ids[i], st)
 				}
 			}

@@ -340,3 +340,45 @@ func TestValidate_TotalOverflowIsAnError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "total overflows")
 }
+
+func TestRepeats_IndexedItemNotWrittenYetCountsAsPaying(t *testing.T) {
+	in, store := setup(t)
+	ctx := context.Background()
+	_, err := enqueueAs(t, in, "may", payroll)
+	require.NoError(t, err)
+	refs := refByLine(t, store, "may")
+	setState(t, store, "may", refs[2], ledger.Submitting, ledger.Submitted, ledger.Failed)
+	// retry-failed has put its new attempt on record and is about to write it.
+	ok, why, err := ClaimRetry(ctx, store, string(momo.Disbursement), "p-1", "may", "11111111-2222-4333-8444-555555555555")
+	require.NoError(t, err)
+	require.True(t, ok, why)
+
+	_, err = enqueueAs(t, in, "may-fixed", "msisdn,amount,external_id\n46733123470,10,p-1\n")
+	require.ErrorIs(t, err, ErrRefused)
+	assert.Contains(t, err.Error(), `line 2 "p-1" (being retried now there)`)
+}
+
+func TestRepeats_AllowSameFileCoversOnlyTheSameContent(t *testing.T) {
+	in, store := setup(t)
+	ctx := context.Background()
+	f := "msisdn,amount,external_id\n46733123470,10,s-1\n46733123471,20,s-2\n"
+	g := "msisdn,amount,external_id\n46733123470,11,s-1\n46733123471,20,s-2\n" // f corrected
+	_, err := enqueueAs(t, in, "qs1", f)
+	require.NoError(t, err)
+	ok, err := store.SetBatchStatus(ctx, "qs1", []string{ledger.BatchReady}, ledger.BatchCancelled, "test")
+	require.NoError(t, err)
+	require.True(t, ok)
+	for _, ref := range refByLine(t, store, "qs1") {
+		setState(t, store, "qs1", ref, ledger.Cancelled)
+	}
+	_, err = enqueueAs(t, in, "qs2", g)
+	require.NoError(t, err, "f's rows were cancelled, so the corrected file may pay them")
+
+	// f again, as the same file: allowed for f's own batch, not for g's, which pays them.
+	for _, dry := range []bool{true, false} {
+		_, err = enqueueAs(t, in, "qs3", f, func(r *Request) { r.AllowSameFile, r.DryRun = true, dry })
+		require.ErrorIs(t, err, ErrRefused, "dry run %v", dry)
+		assert.Contains(t, err.Error(), `batch "qs2"`)
+		assert.NotContains(t, err.Error(), `batch "qs1"`)
+	}
+}

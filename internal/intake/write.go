@@ -32,7 +32,7 @@ const enqueueWorkers = 8
 
 // write records the batch and its items, opens it and enqueues its tasks.
 func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *rowGuard) error {
-	unlock, err := in.lockBatch(ctx, req, res.BatchID)
+	token, unlock, err := in.lockBatch(ctx, req, res.BatchID)
 	if err != nil {
 		return err
 	}
@@ -66,11 +66,22 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 	if earlier != "" && !req.AllowSameFile {
 		return sameFileError(earlier, res.BatchID)
 	}
-	// -allow-same-file pays the very payouts of the earlier file again, repeats included; an
-	// edited file needs -allow-repeated-ids.
-	allowRepeats := req.AllowRepeatedIDs || earlier != ""
-	if len(res.Repeats) > 0 && !allowRepeats {
-		return RepeatError(req.Path, res.Repeats)
+	// -allow-same-file pays the very payouts of the earlier file again: the repeats held by
+	// batches of this same content are allowed, and no others; an edited file, or one whose
+	// rows another file paid meanwhile, needs -allow-repeated-ids.
+	allowRepeats := in.repeatsAllowed(ctx, req, res, earlier != "")
+	var refused []Repeat
+	for _, rep := range res.Repeats {
+		ok, err := allowRepeats(rep.Batch)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			refused = append(refused, rep)
+		}
+	}
+	if len(refused) > 0 {
+		return RepeatError(req.Path, refused)
 	}
 	for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
 		owner, err := in.store.ClaimFingerprint(ctx, fp, res.BatchID)
@@ -100,19 +111,57 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 			return err
 		}
 	}
-	if err := in.writeItems(ctx, req, res, guard, allowRepeats); err != nil {
-		if errors.Is(err, ErrRefused) || errors.Is(err, ErrFileChanged) {
-			// The batch was discarded: its claim on the file's content goes with it.
-			for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
-				err = errors.Join(err, in.store.ReleaseFingerprint(ctx, fp, res.BatchID))
-			}
+	err = in.writeItems(ctx, req, res, guard, allowRepeats)
+	if err == nil {
+		// Only while this run still holds the batch lock: had it stalled past the lock's TTL,
+		// another enqueue may have taken this loading batch for a dead one and paid its
+		// external IDs.
+		err = in.store.CommitBatchLocked(ctx, res.BatchID, res.Rows, res.Accepted, res.Rejected,
+			enqueueLock, token)
+		if errors.Is(err, ledger.ErrLockLost) {
+			err = fmt.Errorf("intake: %s: this run stalled for longer than its batch lock "+
+				"lasts, so others may have taken its batch for abandoned; nothing was enqueued, "+
+				"run the command again: %w", req.Path, errors.Join(err, in.discard(ctx, res.BatchID)))
 		}
-		return err
 	}
-	if err := in.store.CommitBatch(ctx, res.BatchID, res.Rows, res.Accepted, res.Rejected); err != nil {
+	if errors.Is(err, ErrRefused) || errors.Is(err, ErrFileChanged) || errors.Is(err, ledger.ErrLockLost) {
+		// The batch was discarded: its claim on the file's content goes with it.
+		for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
+			err = errors.Join(err, in.store.ReleaseFingerprint(context.WithoutCancel(ctx), fp, res.BatchID))
+		}
+	}
+	if err != nil {
 		return err
 	}
 	return in.enqueueAll(ctx, req, res)
+}
+
+// repeatsAllowed returns which earlier batches this run may repeat external IDs of: any with
+// -allow-repeated-ids; with -allow-same-file, when this file is the same as an earlier one,
+// the batches of this very content; else none.
+func (in *Intake) repeatsAllowed(ctx context.Context, req Request, res *Result,
+	sameFile bool) func(batch string) (bool, error) {
+	switch {
+	case req.AllowRepeatedIDs:
+		return func(string) (bool, error) { return true, nil }
+	case !sameFile || !req.AllowSameFile:
+		return func(string) (bool, error) { return false, nil }
+	}
+	same := map[string]bool{}
+	return func(b string) (bool, error) {
+		if ok, seen := same[b]; seen {
+			return ok, nil
+		}
+		meta, err := in.store.GetBatch(ctx, b)
+		if errors.Is(err, ledger.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		same[b] = meta.Fingerprint == res.Fingerprint
+		return same[b], nil
+	}
 }
 
 // otherOwner returns the batch other than this one that holds this file's content, if any.
@@ -148,12 +197,12 @@ const enqueueLock = "enqueue"
 
 // lockBatch serialises enqueue runs of one batch, across processes: a second run waits for
 // the first and then finds its batch complete. The lock is renewed while held.
-func (in *Intake) lockBatch(ctx context.Context, req Request, id string) (func(), error) {
+func (in *Intake) lockBatch(ctx context.Context, req Request, id string) (string, func(), error) {
 	const ttl = 10 * time.Second
 	for waited := false; ; waited = true {
 		token, err := in.store.Lock(ctx, id, enqueueLock, ttl)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		if token != "" {
 			done := make(chan struct{})
@@ -169,7 +218,7 @@ func (in *Intake) lockBatch(ctx context.Context, req Request, id string) (func()
 					}
 				}
 			}()
-			return func() {
+			return token, func() {
 				close(done)
 				_ = in.store.Unlock(context.WithoutCancel(ctx), id, enqueueLock, token)
 			}, nil
@@ -180,7 +229,7 @@ func (in *Intake) lockBatch(ctx context.Context, req Request, id string) (func()
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return "", nil, ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
@@ -209,7 +258,7 @@ func sameBatch(b *ledger.Batch, req Request, res *Result) error {
 
 // writeItems streams the file again and writes an item per accepted row, in chunks.
 func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guard *rowGuard,
-	allowRepeats bool) error {
+	allowRepeats func(batch string) (bool, error)) error {
 	due := in.now().Add(req.Slack)
 	if req.At.After(in.now()) {
 		due = req.At.Add(req.Slack)

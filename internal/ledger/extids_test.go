@@ -53,3 +53,28 @@ func TestExternalIDs_SetOnlyWhereStillAsRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, other[0].Items)
 }
+
+func TestCommitBatchLocked_OnlyWhileTheLockIsTheCallers(t *testing.T) {
+	s, ctx := newStore(t)
+	_, _, err := s.CreateBatch(ctx, ledger.Batch{ID: "slow", Product: "disbursement"})
+	require.NoError(t, err)
+	_, _, err = s.AddItems(ctx, "slow", []ledger.NewItem{newItem(2, 100, "EUR")}, time.Now())
+	require.NoError(t, err)
+	token, err := s.Lock(ctx, "slow", "enqueue", time.Minute)
+	require.NoError(t, err)
+
+	// The lock expired while the enqueue stalled, and another run took it.
+	require.NoError(t, s.Unlock(ctx, "slow", "enqueue", token))
+	other, err := s.Lock(ctx, "slow", "enqueue", time.Minute)
+	require.NoError(t, err)
+	err = s.CommitBatchLocked(ctx, "slow", 1, 1, 0, "enqueue", token)
+	assert.ErrorIs(t, err, ledger.ErrLockLost)
+	b, err := s.GetBatch(ctx, "slow")
+	require.NoError(t, err)
+	assert.Equal(t, ledger.BatchLoading, b.Status, "not opened")
+
+	require.NoError(t, s.CommitBatchLocked(ctx, "slow", 1, 1, 0, "enqueue", other))
+	b, err = s.GetBatch(ctx, "slow")
+	require.NoError(t, err)
+	assert.Equal(t, ledger.BatchReady, b.Status)
+}

@@ -68,7 +68,24 @@ func (s *Store) CreateBatch(ctx context.Context, b Batch) (bool, *Batch, error) 
 // CommitBatch records the file's row counts and opens a loading batch for payment. Committing a
 // batch that is already open changes nothing.
 func (s *Store) CommitBatch(ctx context.Context, id string, rows, accepted, rejected int) error {
-	n, err := commitBatch.Run(ctx, s.rdb, []string{metaKey(id), orderKey(id)}, rows, accepted, rejected).Int()
+	return s.commitBatch(ctx, id, []string{metaKey(id), orderKey(id)}, rows, accepted, rejected)
+}
+
+// ErrLockLost means a batch's lock was no longer the caller's when it came to commit.
+var ErrLockLost = errors.New("ledger: the batch's lock was lost")
+
+// CommitBatchLocked is CommitBatch for a caller holding the lock name of the batch (see Lock)
+// with token: should the lock have expired meanwhile (the process stalled longer than its TTL),
+// others may have taken the batch for dead, and it is not committed (ErrLockLost).
+func (s *Store) CommitBatchLocked(ctx context.Context, id string, rows, accepted, rejected int,
+	name, token string) error {
+	return s.commitBatch(ctx, id, []string{metaKey(id), orderKey(id), lockKey(id, name)},
+		rows, accepted, rejected, token)
+}
+
+func (s *Store) commitBatch(ctx context.Context, id string, keys []string, args ...any) error {
+	accepted := args[1]
+	n, err := commitBatch.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("ledger: commit batch: %w", err)
 	}
@@ -76,8 +93,10 @@ func (s *Store) CommitBatch(ctx context.Context, id string, rows, accepted, reje
 	case -1:
 		return fmt.Errorf("commit batch %q: %w", id, ErrNotFound)
 	case -2:
-		return fmt.Errorf("ledger: commit batch %q: it does not hold the %d accepted items "+
+		return fmt.Errorf("ledger: commit batch %q: it does not hold the %v accepted items "+
 			"(another enqueue of it running?); it stays unopened", id, accepted)
+	case -3:
+		return fmt.Errorf("%w: batch %q stays unopened", ErrLockLost, id)
 	}
 	return nil
 }
