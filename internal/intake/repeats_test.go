@@ -382,3 +382,24 @@ func TestRepeats_AllowSameFileCoversOnlyTheSameContent(t *testing.T) {
 		assert.NotContains(t, err.Error(), `batch "qs1"`)
 	}
 }
+
+func TestDiscard_OnlyWhileTheBatchLockIsThisRuns(t *testing.T) {
+	in, store := setup(t)
+	ctx := context.Background()
+	_, _, err := store.CreateBatch(ctx, ledger.Batch{ID: "owned", Product: "disbursement"})
+	require.NoError(t, err)
+	// A re-run of the same command holds the lock now; this stalled run's token is stale.
+	other, err := store.Lock(ctx, "owned", enqueueLock, time.Minute)
+	require.NoError(t, err)
+	require.NotEmpty(t, other)
+
+	err = in.discard(ctx, "owned", "stale-token")
+	require.ErrorIs(t, err, ledger.ErrLockLost)
+	b, err := store.GetBatch(ctx, "owned")
+	require.NoError(t, err)
+	assert.Equal(t, ledger.BatchLoading, b.Status, "left to its new owner")
+
+	require.NoError(t, in.discard(ctx, "owned", other))
+	_, err = store.GetBatch(ctx, "owned")
+	assert.ErrorIs(t, err, ledger.ErrNotFound)
+}

@@ -111,7 +111,7 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 			return err
 		}
 	}
-	err = in.writeItems(ctx, req, res, guard, allowRepeats)
+	err = in.writeItems(ctx, req, res, guard, token, allowRepeats)
 	if err == nil {
 		// Only while this run still holds the batch lock: had it stalled past the lock's TTL,
 		// another enqueue may have taken this loading batch for a dead one and paid its
@@ -119,12 +119,14 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 		err = in.store.CommitBatchLocked(ctx, res.BatchID, res.Rows, res.Accepted, res.Rejected,
 			enqueueLock, token)
 		if errors.Is(err, ledger.ErrLockLost) {
-			err = fmt.Errorf("intake: %s: this run stalled for longer than its batch lock "+
-				"lasts, so others may have taken its batch for abandoned; nothing was enqueued, "+
-				"run the command again: %w", req.Path, errors.Join(err, in.discard(ctx, res.BatchID)))
+			// The batch stays loading, which pays nothing. It is not this run's to delete any
+			// more: a re-run of the same command may own it now and be writing it.
+			return fmt.Errorf("intake: %s: this run stalled for longer than its batch lock "+
+				"lasts, so others may have taken its batch for abandoned; it was not opened, "+
+				"run the command again: %w", req.Path, err)
 		}
 	}
-	if errors.Is(err, ErrRefused) || errors.Is(err, ErrFileChanged) || errors.Is(err, ledger.ErrLockLost) {
+	if (errors.Is(err, ErrRefused) || errors.Is(err, ErrFileChanged)) && !errors.Is(err, ledger.ErrLockLost) {
 		// The batch was discarded: its claim on the file's content goes with it.
 		for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
 			err = errors.Join(err, in.store.ReleaseFingerprint(context.WithoutCancel(ctx), fp, res.BatchID))
@@ -186,9 +188,20 @@ func sameFileError(owner, id string) error {
 // discard deletes a batch that never opened, to the end even when ctx is cancelled (an
 // operator's Ctrl-C at the refusal): a deletion stopped half-way leaves a batch that pays
 // nothing but that only the next enqueue of it finishes deleting.
-func (in *Intake) discard(ctx context.Context, id string) error {
+//
+// Only while this run still holds the batch lock (token): a run that stalled past it may find
+// a re-run of the same command writing the batch, which is not its to delete; the batch stays
+// loading, which pays nothing, and the owner decides.
+func (in *Intake) discard(ctx context.Context, id, token string) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
+	held, err := in.store.ExtendLock(dctx, id, enqueueLock, token, batchLockTTL)
+	if err != nil {
+		return err
+	}
+	if !held {
+		return fmt.Errorf("%w: batch %q was left unopened for its new owner", ledger.ErrLockLost, id)
+	}
 	return in.store.DiscardLoading(dctx, id)
 }
 
@@ -197,8 +210,12 @@ const enqueueLock = "enqueue"
 
 // lockBatch serialises enqueue runs of one batch, across processes: a second run waits for
 // the first and then finds its batch complete. The lock is renewed while held.
+// batchLockTTL is how long an enqueue's batch lock lasts unless renewed; it is renewed every
+// third of that while the run lives.
+const batchLockTTL = 10 * time.Second
+
 func (in *Intake) lockBatch(ctx context.Context, req Request, id string) (string, func(), error) {
-	const ttl = 10 * time.Second
+	const ttl = batchLockTTL
 	for waited := false; ; waited = true {
 		token, err := in.store.Lock(ctx, id, enqueueLock, ttl)
 		if err != nil {
@@ -258,7 +275,7 @@ func sameBatch(b *ledger.Batch, req Request, res *Result) error {
 
 // writeItems streams the file again and writes an item per accepted row, in chunks.
 func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guard *rowGuard,
-	allowRepeats func(batch string) (bool, error)) error {
+	token string, allowRepeats func(batch string) (bool, error)) error {
 	due := in.now().Add(req.Slack)
 	if req.At.After(in.now()) {
 		due = req.At.Add(req.Slack)
@@ -307,7 +324,7 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 	}
 	if errors.Is(err, ErrRefused) {
 		// Rows another batch pays: nothing of this one may be paid.
-		if derr := in.discard(ctx, res.BatchID); derr != nil {
+		if derr := in.discard(ctx, res.BatchID, token); derr != nil {
 			return errors.Join(err, derr)
 		}
 		return err
@@ -316,7 +333,7 @@ func (in *Intake) writeItems(ctx context.Context, req Request, res *Result, guar
 		return err
 	}
 	if hex.EncodeToString(hash.Sum(nil)) != res.FileHash {
-		if derr := in.discard(ctx, res.BatchID); derr != nil {
+		if derr := in.discard(ctx, res.BatchID, token); derr != nil {
 			return errors.Join(ErrFileChanged, derr)
 		}
 		return fmt.Errorf("%w: %s; nothing was enqueued, run the command again on the final file",

@@ -78,3 +78,18 @@ func TestCommitBatchLocked_OnlyWhileTheLockIsTheCallers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ledger.BatchReady, b.Status)
 }
+
+func TestCommitBatchLocked_ABatchBeingDiscardedIsNotOpened(t *testing.T) {
+	s, ctx := newStore(t)
+	_, _, err := s.CreateBatch(ctx, ledger.Batch{ID: "gone", Product: "disbursement"})
+	require.NoError(t, err)
+	token, err := s.Lock(ctx, "gone", "enqueue", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.Redis().HSet(ctx, "payout:{gone}:meta", "status", ledger.BatchDiscarding).Err())
+
+	err = s.CommitBatchLocked(ctx, "gone", 0, 0, 0, "enqueue", token)
+	require.Error(t, err, "not a success: its items are being deleted")
+	b, err := s.GetBatch(ctx, "gone")
+	require.NoError(t, err)
+	assert.Equal(t, ledger.BatchDiscarding, b.Status)
+}

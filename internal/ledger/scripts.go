@@ -106,13 +106,14 @@ return 1
 // commitBatch records a loading batch's row counts and opens it, if it holds exactly the
 // accepted number of items and, when a lock is given, the caller still holds it. KEYS: meta,
 // order[, lock]. ARGV: rows, accepted, rejected[, lock token]. Returns 1 when committed, 0 when
-// the batch was not loading, -1 when it does not exist, -2 when its item count differs, -3
-// when the lock is not the caller's.
+// the batch was open already (or cancelled while loading), -1 when it does not exist, -2 when
+// its item count differs, -3 when the lock is not the caller's, -4 when it is being discarded.
 var commitBatch = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return -1 end
-if st ~= 'loading' then return 0 end
 if KEYS[3] and redis.call('GET', KEYS[3]) ~= ARGV[4] then return -3 end
+if st == 'discarding' then return -4 end
+if st ~= 'loading' then return 0 end
 if redis.call('ZCARD', KEYS[2]) ~= tonumber(ARGV[2]) then return -2 end
 redis.call('HSET', KEYS[1], 'rows', ARGV[1], 'acc', ARGV[2], 'rej', ARGV[3], 'status', 'ready')
 return 1

@@ -97,6 +97,8 @@ func (s *Store) commitBatch(ctx context.Context, id string, keys []string, args 
 			"(another enqueue of it running?); it stays unopened", id, accepted)
 	case -3:
 		return fmt.Errorf("%w: batch %q stays unopened", ErrLockLost, id)
+	case -4:
+		return fmt.Errorf("ledger: commit batch %q: it is being discarded; it stays unopened", id)
 	}
 	return nil
 }
