@@ -166,32 +166,20 @@ func (in *Intake) Run(ctx context.Context, req Request) (*Result, error) {
 		return res, err
 	}
 	if req.DryRun {
-		for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
-			if res.Existing == "" && err == nil {
-				res.Existing, err = in.store.FingerprintOwner(ctx, fp)
-			}
+		// A dry run says what a real run would refuse, as the other guards do, with the same
+		// lookups; Existing also names the batch itself when the file is enqueued already.
+		earlier, err := in.otherOwner(ctx, res)
+		if err == nil && earlier == "" {
+			earlier, err = in.store.FingerprintOwner(ctx, "rows:"+res.Fingerprint)
 		}
-		// A dry run says what a real run would refuse, as the other guards do.
-		other := res.Existing != "" && res.Existing != res.BatchID
+		res.Existing = earlier
+		other := earlier != "" && earlier != res.BatchID
 		switch {
 		case err != nil:
 		case other && !req.AllowSameFile:
-			err = sameFileError(res.Existing, res.BatchID)
+			err = sameFileError(earlier, res.BatchID)
 		default:
-			allow := in.repeatsAllowed(ctx, req, res, other)
-			var refused []Repeat
-			for _, rep := range res.Repeats {
-				ok, aerr := allow(rep.Batch)
-				if aerr != nil {
-					return res, aerr
-				}
-				if !ok {
-					refused = append(refused, rep)
-				}
-			}
-			if len(refused) > 0 {
-				err = RepeatError(req.Path, refused)
-			}
+			err = refuseRepeats(req, res, in.repeatsAllowed(ctx, req, res, other))
 		}
 		return res, err
 	}

@@ -70,18 +70,8 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 	// batches of this same content are allowed, and no others; an edited file, or one whose
 	// rows another file paid meanwhile, needs -allow-repeated-ids.
 	allowRepeats := in.repeatsAllowed(ctx, req, res, earlier != "")
-	var refused []Repeat
-	for _, rep := range res.Repeats {
-		ok, err := allowRepeats(rep.Batch)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			refused = append(refused, rep)
-		}
-	}
-	if len(refused) > 0 {
-		return RepeatError(req.Path, refused)
+	if err := refuseRepeats(req, res, allowRepeats); err != nil {
+		return err
 	}
 	for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
 		owner, err := in.store.ClaimFingerprint(ctx, fp, res.BatchID)
@@ -89,7 +79,8 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 			return err
 		}
 		if owner != res.BatchID && !req.AllowSameFile {
-			return sameFileError(owner, res.BatchID)
+			// Another run claimed it since otherOwner looked: give back what this one took.
+			return errors.Join(sameFileError(owner, res.BatchID), in.releaseFingerprints(ctx, res))
 		}
 	}
 	// The rejects file comes before any item: if it cannot be written, nothing is.
@@ -128,14 +119,40 @@ func (in *Intake) write(ctx context.Context, req Request, res *Result, guard *ro
 	}
 	if (errors.Is(err, ErrRefused) || errors.Is(err, ErrFileChanged)) && !errors.Is(err, ledger.ErrLockLost) {
 		// The batch was discarded: its claim on the file's content goes with it.
-		for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
-			err = errors.Join(err, in.store.ReleaseFingerprint(context.WithoutCancel(ctx), fp, res.BatchID))
-		}
+		err = errors.Join(err, in.releaseFingerprints(ctx, res))
 	}
 	if err != nil {
 		return err
 	}
 	return in.enqueueAll(ctx, req, res)
+}
+
+// releaseFingerprints gives back this batch's claims on the file's content (ReleaseFingerprint
+// leaves another batch's claim alone).
+func (in *Intake) releaseFingerprints(ctx context.Context, res *Result) error {
+	var errs []error
+	for _, fp := range []string{"file:" + res.FileHash, "rows:" + res.Fingerprint} {
+		errs = append(errs, in.store.ReleaseFingerprint(context.WithoutCancel(ctx), fp, res.BatchID))
+	}
+	return errors.Join(errs...)
+}
+
+// refuseRepeats returns the refusal of the first pass's repeats that allow does not allow.
+func refuseRepeats(req Request, res *Result, allow func(batch string) (bool, error)) error {
+	var refused []Repeat
+	for _, rep := range res.Repeats {
+		ok, err := allow(rep.Batch)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			refused = append(refused, rep)
+		}
+	}
+	if len(refused) > 0 {
+		return RepeatError(req.Path, refused)
+	}
+	return nil
 }
 
 // repeatsAllowed returns which earlier batches this run may repeat external IDs of: any with

@@ -237,6 +237,16 @@ func (s *Store) RateWait(ctx context.Context, name string, perSecond int) error 
 	}
 }
 
+// ClaimOrphanScan lets one worker per ttl look for orphaned tasks: it returns false while
+// another worker's claim holds.
+func (s *Store) ClaimOrphanScan(ctx context.Context, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, Prefix+"orphan-scan", "1", ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("ledger: claim orphan scan: %w", err)
+	}
+	return ok, nil
+}
+
 // ClaimOrphan lets one worker take over a task that a dead worker left running: task is its
 // Asynq task ID and retried its retry count, which together name one run of it. It returns
 // false while another worker's claim, taken within ttl, holds.

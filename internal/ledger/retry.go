@@ -15,9 +15,6 @@ import (
 // under a new reference ID, with RetryItem. It is terminal: nothing moves it again, the
 // attempt's field next names the attempt that replaced it, and its line's outcome is that of
 // the line's latest attempt. Reports show RETRIED attempts apart and never count a line twice.
-//
-// NOTE: State.Terminal and States do not list Retried; the code that handles retries
-// (RetryItem, RetryFailed, the reports) does not rely on them for it.
 const Retried State = "RETRIED"
 
 // fNext is the item field that names the attempt retrying a RETRIED one.

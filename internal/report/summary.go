@@ -349,7 +349,7 @@ func GetProgress(ctx context.Context, store *ledger.Store, id string) (*Progress
 	}
 	p := &Progress{Status: b.Status, Accepted: b.Accepted, States: map[ledger.State]int64{}}
 	for st, n := range c.Items {
-		// NOTE: Retried is tested by name: State.Terminal does not know it.
+		// Superseded attempts are not a state of the batch's lines.
 		if st == ledger.Retried || n == 0 {
 			continue
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/momopay/payout/internal/batch"
 	"github.com/momopay/payout/internal/intake"
 	"github.com/momopay/payout/internal/momo"
+	"github.com/momopay/payout/internal/tasks"
 )
 
 // TypeRun is the task type of a scheduled run; Queue is its queue.
@@ -100,6 +101,29 @@ func (e Entry) validate() error {
 	return errors.Join(errs...)
 }
 
+// lastFiring returns the entry's latest firing at or before t, looking back as far as a
+// year and a day (a yearly schedule).
+func (e Entry) lastFiring(t time.Time) (time.Time, error) {
+	sched, err := cron.ParseStandard(e.spec())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("schedule %q: %w", e.Name, err)
+	}
+	t = t.Truncate(time.Minute)
+	// Look back over growing windows, so that a frequent schedule steps through few firings.
+	for _, back := range []time.Duration{time.Minute, time.Hour, 24 * time.Hour, 32 * 24 * time.Hour,
+		367 * 24 * time.Hour} {
+		fired := sched.Next(t.Add(-back))
+		if fired.After(t) {
+			continue
+		}
+		for next := sched.Next(fired); !next.After(t); next = sched.Next(next) {
+			fired = next
+		}
+		return fired, nil
+	}
+	return time.Time{}, fmt.Errorf("schedule %q: no firing within a year before %s", e.Name, t)
+}
+
 // spec is the cron spec with its time zone, in the form Asynq's cron parser reads.
 func (e Entry) spec() string {
 	if e.Timezone == "" {
@@ -159,6 +183,7 @@ type Runner struct {
 	Balance           intake.BalanceChecker // optional
 	Log               zerolog.Logger
 	Now               func() time.Time // Defaults to time.Now
+	Tasks             tasks.Options    // the settings of the transfer tasks it enqueues
 }
 
 // Handle is the handler of TypeRun tasks.
@@ -172,16 +197,23 @@ func (r *Runner) Handle(ctx context.Context, t *asynq.Task) error {
 			return r.Run(ctx, e)
 		}
 	}
-	return fmt.Errorf("schedule: no entry %q in this worker's schedules: %w", p.Name, asynq.SkipRetry)
+	// Retried, not dropped: another worker, whose schedules have it, may take the retry.
+	return fmt.Errorf("schedule: no entry %q in this worker's schedules", p.Name)
 }
 
-// Run enqueues the entry's batch for the current minute's firing.
+// Run enqueues the entry's batch for its latest firing. The batch ID comes from the firing's
+// time, not from the time this run happens, so a run retried or recovered later (past a
+// minute, a midnight, a month's end) finds the same batch instead of paying the file again.
 func (r *Runner) Run(ctx context.Context, e Entry) error {
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
 	}
-	id, err := e.BatchID(now().Truncate(time.Minute))
+	fired, err := e.lastFiring(now())
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	id, err := e.BatchID(fired)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
@@ -189,7 +221,7 @@ func (r *Runner) Run(ctx context.Context, e Entry) error {
 	res, err := r.Intake.Run(ctx, intake.Request{
 		Path: e.File, Product: product, BatchID: id, SkipInvalid: e.SkipInvalid,
 		// A recurring file may well hold the same rows every month.
-		AllowSameFile: true, AllowRepeatedIDs: true, Balance: r.Balance,
+		AllowSameFile: true, AllowRepeatedIDs: true, Balance: r.Balance, Tasks: r.Tasks,
 		Options: batch.Options{TargetEnvironment: r.TargetEnvironment,
 			DefaultCurrency: strings.ToUpper(e.Currency), Country: strings.ToUpper(e.Country)},
 	})

@@ -153,3 +153,32 @@ func TestScheduler_TwoWorkersFireOneRunPaidOnce(t *testing.T) {
 	assert.Len(t, st.Sim.Transfers(), 5)
 	assert.Zero(t, st.Sim.Stats().PaidTwice)
 }
+
+// TestRunner_RetryAfterTheFiringsPeriodFindsTheSameBatch: a daily run fired at 09:00 and
+// failed after its batch was written; Asynq retries it after midnight. The retry must find
+// that day's batch, not open a new day's batch that pays the whole file again.
+func TestRunner_RetryAfterTheFiringsPeriodFindsTheSameBatch(t *testing.T) {
+	rdb := testutil.Redis(t, redisDB)
+	store := ledger.New(rdb)
+	client := asynq.NewClient(asynq.RedisClientOpt{Addr: testutil.RedisAddr(), DB: redisDB})
+	defer client.Close()
+	entry := schedule.Entry{Name: "wins", Cron: "0 9 * * *", File: writeFile(t, 5),
+		Product: "disbursement", Batch: "wins-{{.Date}}", Currency: "EUR"}
+	run := func(at time.Time) {
+		t.Helper()
+		r := &schedule.Runner{Entries: []schedule.Entry{entry}, Intake: intake.New(store, client),
+			TargetEnvironment: "sandbox", Log: zerolog.Nop(), Now: func() time.Time { return at }}
+		require.NoError(t, r.Run(context.Background(), entry))
+	}
+
+	run(time.Date(2026, 12, 3, 9, 0, 2, 0, time.UTC))
+	run(time.Date(2026, 12, 4, 0, 30, 0, 0, time.UTC)) // the retry, past midnight
+	ids, err := store.Batches(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"wins-2026-12-03"}, ids)
+
+	run(time.Date(2026, 12, 4, 9, 0, 1, 0, time.UTC)) // the next day's own firing
+	ids, err = store.Batches(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"wins-2026-12-03", "wins-2026-12-04"}, ids)
+}

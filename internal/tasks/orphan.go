@@ -10,7 +10,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/momopay/payout/internal/ledger"
-	"github.com/momopay/payout/internal/momo"
 )
 
 // orphanPage is how many active tasks of a queue one listing reads.
@@ -106,9 +105,6 @@ func (s *Sweeper) takeOver(ctx context.Context, info *asynq.TaskInfo) (bool, err
 		return false, err
 	}
 	product := pl.Product
-	if product == "" {
-		product = productOfQueue(info.Queue)
-	}
 	log := s.log.Info().Str("batch_id", it.Batch).Str("ref", it.Ref).Str("state", string(it.State)).
 		Int("row", it.Line).Str("orphaned_task", info.ID)
 	if info.Type == TypeStatus {
@@ -134,14 +130,4 @@ func (s *Sweeper) takeOver(ctx context.Context, info *asynq.TaskInfo) (bool, err
 		s.obs.SweeperResumed(product, it.State)
 	}
 	return true, nil
-}
-
-// productOfQueue returns the product whose transfer or status queue is q.
-func productOfQueue(q string) momo.Product {
-	for _, p := range Products {
-		if q == Queue(p) || q == PollQueue(p) {
-			return p
-		}
-	}
-	return momo.Disbursement
 }

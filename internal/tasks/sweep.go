@@ -52,7 +52,12 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := s.TakeOverOrphans(ctx); err != nil && ctx.Err() == nil {
+		// One worker per interval lists the active tasks; the others need not.
+		ok, err := s.store.ClaimOrphanScan(ctx, interval)
+		if ok {
+			_, err = s.TakeOverOrphans(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
 			s.log.Warn().Err(err).Msg("taking over orphaned tasks failed")
 		}
 		if _, err := s.SweepOnce(ctx); err != nil && ctx.Err() == nil {

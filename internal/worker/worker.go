@@ -93,7 +93,8 @@ func Run(ctx context.Context, cfg Config) error {
 
 	if len(cfg.Schedules) > 0 {
 		runner := &schedule.Runner{Entries: cfg.Schedules, Intake: intake.New(cfg.Store, client),
-			TargetEnvironment: cfg.TargetEnvironment, Balance: cfg.Balance, Log: cfg.Log}
+			TargetEnvironment: cfg.TargetEnvironment, Balance: cfg.Balance, Log: cfg.Log,
+			Tasks: cfg.Tasks.Options}
 		mux.HandleFunc(schedule.TypeRun, runner.Handle)
 		scheduler := asynq.NewScheduler(cfg.Redis, &asynq.SchedulerOpts{
 			Logger: schedulerLogger{asynqLogger{cfg.Log}}, LogLevel: asynq.WarnLevel,
@@ -138,9 +139,8 @@ func serverConfig(cfg Config, p momo.Product) asynq.Config {
 		concurrency = n
 	}
 	return asynq.Config{
-		Concurrency: concurrency,
-		// Polls first: finishing what MoMo already has matters more than starting more.
-		Queues:                   map[string]int{tasks.PollQueue(p): 6, tasks.Queue(p): 4, schedule.Queue: 1},
+		Concurrency:              concurrency,
+		Queues:                   queues(cfg, p),
 		RetryDelayFunc:           tasks.RetryDelay,
 		IsFailure:                tasks.IsFailure,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
@@ -157,6 +157,17 @@ func serverConfig(cfg Config, p momo.Product) asynq.Config {
 				Str("err", err.Error()).Msg("task run failed")
 		}),
 	}
+}
+
+// queues are the queues a product's server takes tasks from, with their weights: polls first,
+// as finishing what MoMo already has matters more than starting more; scheduled runs only on a
+// worker that has schedules (another would have no handler for them).
+func queues(cfg Config, p momo.Product) map[string]int {
+	q := map[string]int{tasks.PollQueue(p): 6, tasks.Queue(p): 4}
+	if len(cfg.Schedules) > 0 {
+		q[schedule.Queue] = 1
+	}
+	return q
 }
 
 // asynqLogger sends Asynq's own messages to zerolog.
